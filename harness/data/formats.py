@@ -1,0 +1,193 @@
+"""Record formats: how one raw record (a dict from JSONL/JSON/parquet/Hub) becomes a schema item.
+
+Each format knows how to recognise its records and how to parse one, reporting every problem
+with its field name. Formats are registered so that new sources need one function here.
+Known formats: ``pairs`` (prompt/chosen/rejected: RewardBench, UltraFeedback plain-string
+samples, our own files), ``chat_pairs`` (chosen/rejected as message lists that contain the
+prompt: HuggingFaceH4/ultrafeedback_binarized), ``wildguardtest`` and ``gsm8k``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from harness.data.schema import LABELS, PreferencePair, PromptItem
+from harness.registry import Registry
+
+FieldProblems = list[tuple[str | None, str]]
+
+
+class RecordInvalid(Exception):
+    """Raised by a parser with every (field, message) wrong in one record."""
+
+    def __init__(self, problems: FieldProblems):
+        self.problems = problems
+        super().__init__("; ".join(f"{f}: {m}" for f, m in problems))
+
+
+@dataclass(frozen=True)
+class RecordFormat:
+    name: str
+    kind: str  # "pairs" or "prompts"
+    detect: Callable[[dict[str, Any]], bool]
+    parse: Callable[[dict[str, Any], int], Any]  # (record, index) -> item; raises RecordInvalid
+
+
+FORMATS: Registry[RecordFormat] = Registry("record format", group="crome_bench.formats")
+
+
+def _text(record: dict, key: str, problems: FieldProblems, *, optional: bool = False):
+    if key not in record or record[key] is None:
+        if not optional:
+            problems.append((key, "missing"))
+        return None
+    value = record[key]
+    if not isinstance(value, str):
+        problems.append((key, f"expected text, got {type(value).__name__}"))
+        return None
+    if not value.strip():
+        problems.append((key, "empty text"))
+        return None
+    return value
+
+
+def _messages(value: Any, key: str, problems: FieldProblems) -> list[dict[str, str]] | None:
+    if not isinstance(value, list) or not value:
+        problems.append((key, "expected a non-empty list of {role, content} messages"))
+        return None
+    for i, m in enumerate(value):
+        if not isinstance(m, dict) or not isinstance(m.get("role"), str):
+            problems.append((f"{key}[{i}]", "expected a message with 'role' and 'content'"))
+            return None
+        if not isinstance(m.get("content"), str) or not m["content"].strip():
+            problems.append((f"{key}[{i}].content", "missing or empty text"))
+            return None
+    return [{"role": m["role"], "content": m["content"]} for m in value]
+
+
+def _optional_id(record: dict, problems: FieldProblems) -> str | None:
+    value = record.get("id")
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (str, int)):
+        problems.append(("id", f"expected text or integer, got {type(value).__name__}"))
+        return None
+    return str(value)
+
+
+_PAIR_FIELDS = {"prompt", "chosen", "rejected", "subset", "id", "label"}
+
+
+def _parse_pairs(record: dict, index: int) -> PreferencePair:
+    problems: FieldProblems = []
+    prompt = record.get("prompt")
+    if isinstance(prompt, list):
+        prompt = _messages(prompt, "prompt", problems)
+    else:
+        prompt = _text(record, "prompt", problems)
+    chosen = _text(record, "chosen", problems)
+    rejected = _text(record, "rejected", problems)
+    subset = record.get("subset")
+    if subset is not None and not isinstance(subset, str):
+        problems.append(("subset", f"expected text, got {type(subset).__name__}"))
+    label = record.get("label", "chosen")
+    if label not in LABELS:
+        problems.append(("label", f"expected one of {LABELS}, got {label!r}"))
+    pid = _optional_id(record, problems)
+    if problems:
+        raise RecordInvalid(problems)
+    extra = {k: v for k, v in record.items() if k not in _PAIR_FIELDS}
+    return PreferencePair(prompt, chosen, rejected, subset, pid if pid is not None else str(index),
+                          label, extra)
+
+
+def _parse_chat_pairs(record: dict, index: int) -> PreferencePair:
+    problems: FieldProblems = []
+    chosen = _messages(record.get("chosen"), "chosen", problems)
+    rejected = _messages(record.get("rejected"), "rejected", problems)
+    if problems:
+        raise RecordInvalid(problems)
+    for key, conv in (("chosen", chosen), ("rejected", rejected)):
+        if conv[-1]["role"] != "assistant":
+            problems.append((key, "the last message must be the assistant's answer"))
+    if not problems and chosen[:-1] != rejected[:-1]:
+        problems.append(("rejected", "its prompt messages differ from those of 'chosen'"))
+    if not problems and not chosen[:-1]:
+        problems.append(("chosen", "no prompt messages before the answer"))
+    pid = _optional_id(record, problems)
+    if problems:
+        raise RecordInvalid(problems)
+    prompt: Any = chosen[:-1]
+    if len(prompt) == 1 and prompt[0]["role"] == "user":
+        prompt = prompt[0]["content"]
+    extra = {k: v for k, v in record.items() if k not in {"chosen", "rejected", "id", "prompt"}}
+    return PreferencePair(prompt, chosen[-1]["content"], rejected[-1]["content"], None,
+                          pid if pid is not None else str(index), "chosen", extra)
+
+
+_HARM = {"harmful": True, "unharmful": False}
+
+
+def _parse_wildguard(record: dict, index: int) -> PromptItem:
+    problems: FieldProblems = []
+    prompt = _text(record, "prompt", problems)
+    harm = record.get("prompt_harm_label")
+    if harm is not None and harm not in _HARM:
+        problems.append(("prompt_harm_label", f"expected harmful/unharmful/null, got {harm!r}"))
+    adversarial = record.get("adversarial")
+    if adversarial is not None and not isinstance(adversarial, bool):
+        problems.append(("adversarial", f"expected true/false, got {adversarial!r}"))
+    for key in ("response", "response_refusal_label"):
+        if record.get(key) is not None and not isinstance(record[key], str):
+            problems.append((key, f"expected text or null, got {type(record[key]).__name__}"))
+    if problems:
+        raise RecordInvalid(problems)
+    extra = {k: record.get(k) for k in ("response", "response_refusal_label",
+                                         "response_harm_label", "subcategory")}
+    return PromptItem(prompt, str(record.get("id", index)), None, _HARM.get(harm), adversarial,
+                      extra)
+
+
+_GSM_ANSWER = re.compile(r"####\s*(-?[\d,]*\.?\d+)\s*$")
+
+
+def _parse_gsm8k(record: dict, index: int) -> PromptItem:
+    problems: FieldProblems = []
+    question = _text(record, "question", problems)
+    answer = _text(record, "answer", problems)
+    match = _GSM_ANSWER.search(answer) if answer else None
+    if answer and not match:
+        problems.append(("answer", "does not end with '#### <number>'"))
+    if problems:
+        raise RecordInvalid(problems)
+    reference = match.group(1).replace(",", "")
+    return PromptItem(question, str(record.get("id", index)), reference,
+                      extra={"solution": answer})
+
+
+FORMATS.add("pairs", RecordFormat(
+    "pairs", "pairs",
+    lambda r: "chosen" in r and "rejected" in r and not isinstance(r.get("chosen"), list),
+    _parse_pairs))
+FORMATS.add("chat_pairs", RecordFormat(
+    "chat_pairs", "pairs",
+    lambda r: isinstance(r.get("chosen"), list) or isinstance(r.get("rejected"), list),
+    _parse_chat_pairs))
+FORMATS.add("wildguardtest", RecordFormat(
+    "wildguardtest", "prompts",
+    lambda r: "prompt_harm_label" in r or "response_refusal_label" in r, _parse_wildguard))
+FORMATS.add("gsm8k", RecordFormat(
+    "gsm8k", "prompts", lambda r: "question" in r and "answer" in r, _parse_gsm8k))
+
+DETECT_ORDER = ("chat_pairs", "pairs", "wildguardtest", "gsm8k")
+
+
+def detect_format(record: dict) -> RecordFormat | None:
+    for name in DETECT_ORDER:
+        fmt = FORMATS.get(name)
+        if fmt.detect(record):
+            return fmt
+    return None
