@@ -1,0 +1,235 @@
+"""One dataclass tree for every knob; defaults are the embedded, offline run.
+
+Load order: defaults <- TOML file (``--config``) <- command-line overrides (``--set a.b=value``
+and the dedicated flags each command maps onto fields). ``Config.hash()`` is a stable SHA-256 of
+the settings that decide results, so runs with equal hashes trained and evaluated identically.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import tomllib
+import types
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from harness.io import canonical_json, sha256_of
+
+
+class ConfigError(ValueError):
+    """A bad config file, field or value; the message names it."""
+
+
+@dataclass
+class DataConfig:
+    train: str = field(default="embedded:preferences",
+                       metadata={"help": "training pairs: embedded:NAME, a file, or a Hub id"})
+    heldout_size: int = field(default=300, metadata={"help": "seeded held-out pairs, never trained on"})
+    rewardbench: str = field(default="embedded:rewardbench",
+                             metadata={"help": "RewardBench pairs (file, Hub id, or embedded)"})
+    wildguard: str = field(default="embedded:safety_prompts", metadata={"help": "best-of-N safety prompts"})
+    gsm8k: str = field(default="embedded:math_problems", metadata={"help": "best-of-N math problems"})
+    limit: int | None = field(default=None, metadata={"help": "stratified sample size for evaluation"})
+
+
+@dataclass
+class ModelConfig:
+    backbone: str = field(default="minilm-l6", metadata={"help": "registered name, Hub id or path"})
+    mode: str = field(default="full", metadata={"help": "full | lora | frozen"})
+    form: str = field(default="bt", metadata={"help": "bt (one reward per response) | pairpm"})
+    max_length: int = field(default=256, metadata={"help": "tokens per (prompt, response) input"})
+    lora_r: int = 16
+    lora_alpha: int = 32
+    frozen_top_layers: int = field(default=2, metadata={"help": "frozen mode: top layers trained"})
+
+
+@dataclass
+class TrainConfig:
+    lr: float = 2e-5
+    epochs: float = 1.0
+    batch_size: int = 8
+    weight_decay: float = 0.0
+    warmup_ratio: float = 0.05
+    tie_weight: float = field(default=1.0, metadata={"help": "lambda on the tie loss"})
+    margin: float = field(default=0.0, metadata={"help": "BT margin added to the reward difference"})
+    center_rewards: float = field(default=0.0, metadata={"help": "weight of mean((r_c+r_r)^2)"})
+    max_pairs: int | None = field(default=None, metadata={"help": "cap on training pairs"})
+    save_every: int = field(default=50, metadata={"help": "checkpoint every N optimizer steps"})
+
+
+@dataclass
+class RRMConfig:
+    borrowed_per_pair: int = field(default=1, metadata={"help": "own-vs-borrowed pairs per pair"})
+    tie_ratio: float = field(default=0.25, metadata={"help": "borrowed-vs-borrowed ties per pair"})
+    filter_threshold: float | None = field(
+        default=0.9, metadata={"help": "drop augmented pairs the vanilla RM gets right with P>=t"})
+
+
+@dataclass
+class CromeConfig:
+    oracle: str = field(default="rules", metadata={"help": "gemini | hf | rules"})
+    oracle_model: str = field(default="gemini-2.0-flash", metadata={"help": "oracle model name"})
+    tie_weight: float = field(default=1.0, metadata={"help": "lambda on neutral ties"})
+    filter_threshold: float | None = 0.9
+    neutrals_per_pair: float = 0.5
+    concurrency: int = 4
+
+
+@dataclass
+class EvalConfig:
+    suites: list[str] = field(default_factory=lambda: ["preference", "rewardbench", "reword"])
+    transforms: list[str] = field(default_factory=list, metadata={"help": "empty = all rule-based"})
+    batch_tokens: int = field(default=16384, metadata={"help": "token budget per scoring batch"})
+    bootstrap: int = 2000
+
+
+@dataclass
+class BonConfig:
+    policy: str = "smollm2-135m"
+    judge: str = "keywords"
+    n_max: int = 8
+    limit: int = 16
+    temperature: float = 0.8
+    max_new_tokens: int = 128
+
+
+@dataclass
+class Config:
+    seed: int = 0
+    data: DataConfig = field(default_factory=DataConfig)
+    model: ModelConfig = field(default_factory=ModelConfig)
+    train: TrainConfig = field(default_factory=TrainConfig)
+    rrm: RRMConfig = field(default_factory=RRMConfig)
+    crome: CromeConfig = field(default_factory=CromeConfig)
+    eval: EvalConfig = field(default_factory=EvalConfig)
+    bon: BonConfig = field(default_factory=BonConfig)
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    def hash(self) -> str:
+        return sha256_of(self.to_dict())[:16]
+
+    def to_json(self) -> str:
+        return canonical_json(self.to_dict())
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Config:
+        return _build(cls, data, "")
+
+    @classmethod
+    def load(cls, path: str | Path | None = None, overrides: list[str] | None = None) -> Config:
+        data: dict[str, Any] = {}
+        if path:
+            try:
+                data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+            except FileNotFoundError:
+                raise ConfigError(f"{path}: no such config file") from None
+            except tomllib.TOMLDecodeError as err:
+                raise ConfigError(f"{path}: {err}") from None
+        config = cls.from_dict(data)
+        for item in overrides or []:
+            config.set(item)
+        return config
+
+    def set(self, assignment: str) -> None:
+        """Apply ``a.b=value``; the value is parsed as TOML where it can be, else as text."""
+        key, sep, raw = assignment.partition("=")
+        if not sep:
+            raise ConfigError(f"override {assignment!r}: expected KEY=VALUE")
+        try:
+            value = tomllib.loads(f"v = {raw}")["v"]
+        except tomllib.TOMLDecodeError:
+            value = raw
+        self.set_value(key.strip(), value)
+
+    def set_value(self, key: str, value: Any) -> None:
+        *parents, leaf = key.split(".")
+        target: Any = self
+        for part in parents:
+            if not dataclasses.is_dataclass(target) or part not in _field_names(target):
+                raise ConfigError(f"unknown config section {key!r}")
+            target = getattr(target, part)
+        if not dataclasses.is_dataclass(target) or leaf not in _field_names(target):
+            raise ConfigError(f"unknown config field {key!r}")
+        hint = typing.get_type_hints(type(target))[leaf]
+        setattr(target, leaf, _coerce(value, hint, key))
+
+
+def _field_names(obj: Any) -> set[str]:
+    return {f.name for f in dataclasses.fields(obj)}
+
+
+def _build(cls: type, data: dict[str, Any], prefix: str) -> Any:
+    if not isinstance(data, dict):
+        raise ConfigError(f"{prefix or 'config'}: expected a table")
+    hints = typing.get_type_hints(cls)
+    known = _field_names(cls)
+    unknown = set(data) - known
+    if unknown:
+        raise ConfigError(f"unknown config field(s): {', '.join(prefix + k for k in sorted(unknown))}")
+    kwargs = {}
+    for name, value in data.items():
+        hint = hints[name]
+        if dataclasses.is_dataclass(hint):
+            kwargs[name] = _build(hint, value, f"{prefix}{name}.")
+        else:
+            kwargs[name] = _coerce(value, hint, prefix + name)
+    return cls(**kwargs)
+
+
+def _coerce(value: Any, hint: Any, key: str) -> Any:
+    """Check and convert a value against a field's type (ints widen to floats, text to lists)."""
+    origin = typing.get_origin(hint)
+    if origin in (typing.Union, types.UnionType):
+        args = typing.get_args(hint)
+        if value is None or (isinstance(value, str) and value.lower() in ("none", "null")):
+            if type(None) in args:
+                return None
+        for arg in args:
+            if arg is type(None):
+                continue
+            try:
+                return _coerce(value, arg, key)
+            except ConfigError:
+                continue
+        raise ConfigError(f"{key}: {value!r} does not fit {hint}")
+    if origin is list:
+        (inner,) = typing.get_args(hint)
+        if isinstance(value, str):
+            value = [v.strip() for v in value.split(",") if v.strip()]
+        if not isinstance(value, list):
+            raise ConfigError(f"{key}: expected a list, got {value!r}")
+        return [_coerce(v, inner, key) for v in value]
+    if hint is float and isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    if hint is float and isinstance(value, str):
+        try:
+            return float(value)
+        except ValueError:
+            pass
+    if hint is int and isinstance(value, str) and value.lstrip("-").isdigit():
+        return int(value)
+    if hint is bool and isinstance(value, str) and value.lower() in ("true", "false"):
+        return value.lower() == "true"
+    if isinstance(hint, type) and not isinstance(value, hint) or isinstance(value, bool) and hint is not bool:
+        raise ConfigError(f"{key}: expected {getattr(hint, '__name__', hint)}, got {value!r}")
+    return value
+
+
+def to_toml(config: Config) -> str:
+    """Render a config as TOML (the inverse of ``Config.load``), for run records and ``config show``."""
+    lines = [f"seed = {config.seed}"]
+    for section in dataclasses.fields(config):
+        value = getattr(config, section.name)
+        if not dataclasses.is_dataclass(value):
+            continue
+        lines.append(f"\n[{section.name}]")
+        for f in dataclasses.fields(value):
+            item = getattr(value, f.name)
+            # TOML has no null: "none" reads back as None for optional fields.
+            lines.append(f"{f.name} = {json.dumps('none' if item is None else item)}")
+    return "\n".join(lines) + "\n"
