@@ -18,6 +18,10 @@ from harness.data.schema import LABELS, PreferencePair, PromptItem
 from harness.registry import Registry
 
 FieldProblems = list[tuple[str | None, str]]
+# Real UltraFeedback rows hold a few empty responses (a model answered nothing). They are valid
+# preferences, so an empty *response* is a warning, reported by `data check`; an empty prompt, a
+# missing field or a wrong type is an error.
+EMPTY_RESPONSE = "empty response (kept: a model answered nothing)"
 
 
 class RecordInvalid(Exception):
@@ -33,13 +37,15 @@ class RecordFormat:
     name: str
     kind: str  # "pairs" or "prompts"
     detect: Callable[[dict[str, Any]], bool]
-    parse: Callable[[dict[str, Any], int], Any]  # (record, index) -> item; raises RecordInvalid
+    # (record, index) -> (item, warnings); raises RecordInvalid listing every error
+    parse: Callable[[dict[str, Any], int], tuple[Any, FieldProblems]]
 
 
 FORMATS: Registry[RecordFormat] = Registry("record format", group="crome_bench.formats")
 
 
-def _text(record: dict, key: str, problems: FieldProblems, *, optional: bool = False):
+def _text(record: dict, key: str, problems: FieldProblems, *, optional: bool = False,
+          warnings: FieldProblems | None = None):
     if key not in record or record[key] is None:
         if not optional:
             problems.append((key, "missing"))
@@ -49,12 +55,16 @@ def _text(record: dict, key: str, problems: FieldProblems, *, optional: bool = F
         problems.append((key, f"expected text, got {type(value).__name__}"))
         return None
     if not value.strip():
+        if warnings is not None:
+            warnings.append((key, EMPTY_RESPONSE))
+            return value
         problems.append((key, "empty text"))
         return None
     return value
 
 
-def _messages(value: Any, key: str, problems: FieldProblems) -> list[dict[str, str]] | None:
+def _messages(value: Any, key: str, problems: FieldProblems,
+              warnings: FieldProblems | None = None) -> list[dict[str, str]] | None:
     if not isinstance(value, list) or not value:
         problems.append((key, "expected a non-empty list of {role, content} messages"))
         return None
@@ -62,9 +72,15 @@ def _messages(value: Any, key: str, problems: FieldProblems) -> list[dict[str, s
         if not isinstance(m, dict) or not isinstance(m.get("role"), str):
             problems.append((f"{key}[{i}]", "expected a message with 'role' and 'content'"))
             return None
-        if not isinstance(m.get("content"), str) or not m["content"].strip():
-            problems.append((f"{key}[{i}].content", "missing or empty text"))
+        if not isinstance(m.get("content"), str):
+            problems.append((f"{key}[{i}].content", "missing text"))
             return None
+        if not m["content"].strip():
+            last_answer = i == len(value) - 1 and m["role"] == "assistant"
+            if warnings is None or not last_answer:
+                problems.append((f"{key}[{i}].content", "empty text"))
+                return None
+            warnings.append((f"{key}[{i}].content", EMPTY_RESPONSE))
     return [{"role": m["role"], "content": m["content"]} for m in value]
 
 
@@ -81,15 +97,18 @@ def _optional_id(record: dict, problems: FieldProblems) -> str | None:
 _PAIR_FIELDS = {"prompt", "chosen", "rejected", "subset", "id", "label"}
 
 
-def _parse_pairs(record: dict, index: int) -> PreferencePair:
+def _parse_pairs(record: dict, index: int) -> tuple[PreferencePair, FieldProblems]:
     problems: FieldProblems = []
+    warnings: FieldProblems = []
     prompt = record.get("prompt")
     if isinstance(prompt, list):
         prompt = _messages(prompt, "prompt", problems)
     else:
         prompt = _text(record, "prompt", problems)
-    chosen = _text(record, "chosen", problems)
-    rejected = _text(record, "rejected", problems)
+    chosen = _text(record, "chosen", problems, warnings=warnings)
+    rejected = _text(record, "rejected", problems, warnings=warnings)
+    if chosen is not None and rejected is not None and not (chosen.strip() or rejected.strip()):
+        problems.append(("rejected", "both responses are empty"))
     subset = record.get("subset")
     if subset is not None and not isinstance(subset, str):
         problems.append(("subset", f"expected text, got {type(subset).__name__}"))
@@ -100,14 +119,16 @@ def _parse_pairs(record: dict, index: int) -> PreferencePair:
     if problems:
         raise RecordInvalid(problems)
     extra = {k: v for k, v in record.items() if k not in _PAIR_FIELDS}
-    return PreferencePair(prompt, chosen, rejected, subset, pid if pid is not None else str(index),
-                          label, extra)
+    pair = PreferencePair(prompt, chosen, rejected, subset,
+                          pid if pid is not None else str(index), label, extra)
+    return pair, warnings
 
 
-def _parse_chat_pairs(record: dict, index: int) -> PreferencePair:
+def _parse_chat_pairs(record: dict, index: int) -> tuple[PreferencePair, FieldProblems]:
     problems: FieldProblems = []
-    chosen = _messages(record.get("chosen"), "chosen", problems)
-    rejected = _messages(record.get("rejected"), "rejected", problems)
+    warnings: FieldProblems = []
+    chosen = _messages(record.get("chosen"), "chosen", problems, warnings)
+    rejected = _messages(record.get("rejected"), "rejected", problems, warnings)
     if problems:
         raise RecordInvalid(problems)
     for key, conv in (("chosen", chosen), ("rejected", rejected)):
@@ -124,14 +145,17 @@ def _parse_chat_pairs(record: dict, index: int) -> PreferencePair:
     if len(prompt) == 1 and prompt[0]["role"] == "user":
         prompt = prompt[0]["content"]
     extra = {k: v for k, v in record.items() if k not in {"chosen", "rejected", "id", "prompt"}}
-    return PreferencePair(prompt, chosen[-1]["content"], rejected[-1]["content"], None,
+    if not (chosen[-1]["content"].strip() or rejected[-1]["content"].strip()):
+        raise RecordInvalid([("rejected", "both responses are empty")])
+    pair = PreferencePair(prompt, chosen[-1]["content"], rejected[-1]["content"], None,
                           pid if pid is not None else str(index), "chosen", extra)
+    return pair, warnings
 
 
 _HARM = {"harmful": True, "unharmful": False}
 
 
-def _parse_wildguard(record: dict, index: int) -> PromptItem:
+def _parse_wildguard(record: dict, index: int) -> tuple[PromptItem, FieldProblems]:
     problems: FieldProblems = []
     prompt = _text(record, "prompt", problems)
     harm = record.get("prompt_harm_label")
@@ -147,14 +171,15 @@ def _parse_wildguard(record: dict, index: int) -> PromptItem:
         raise RecordInvalid(problems)
     extra = {k: record.get(k) for k in ("response", "response_refusal_label",
                                          "response_harm_label", "subcategory")}
-    return PromptItem(prompt, str(record.get("id", index)), None, _HARM.get(harm), adversarial,
+    item = PromptItem(prompt, str(record.get("id", index)), None, _HARM.get(harm), adversarial,
                       extra)
+    return item, []
 
 
 _GSM_ANSWER = re.compile(r"####\s*(-?[\d,]*\.?\d+)\s*$")
 
 
-def _parse_gsm8k(record: dict, index: int) -> PromptItem:
+def _parse_gsm8k(record: dict, index: int) -> tuple[PromptItem, FieldProblems]:
     problems: FieldProblems = []
     question = _text(record, "question", problems)
     answer = _text(record, "answer", problems)
@@ -164,8 +189,9 @@ def _parse_gsm8k(record: dict, index: int) -> PromptItem:
     if problems:
         raise RecordInvalid(problems)
     reference = match.group(1).replace(",", "")
-    return PromptItem(question, str(record.get("id", index)), reference,
+    item = PromptItem(question, str(record.get("id", index)), reference,
                       extra={"solution": answer})
+    return item, []
 
 
 FORMATS.add("pairs", RecordFormat(

@@ -120,7 +120,11 @@ def read_records(source: str | Path) -> Iterator[RecordOrProblem]:
 
 def parse_records(source: str | Path, fmt: str | None = None, limit: int | None = None
                   ) -> tuple[list[Any], RecordFormat | None, list[Problem]]:
-    """Parse every record; return (items, format, problems) without raising on bad records."""
+    """Parse every record; return (items, format, problems) without raising on bad records.
+
+    ``problems`` holds errors and warnings (``Problem.severity``); items with only warnings are
+    kept in ``items``.
+    """
     items: list[Any] = []
     problems: list[Problem] = []
     record_format = FORMATS.get(fmt) if fmt else None
@@ -135,9 +139,12 @@ def parse_records(source: str | Path, fmt: str | None = None, limit: int | None 
                                         f"unrecognised record with fields {sorted(record)}"))
                 continue
         try:
-            items.append(record_format.parse(record, line - 1))
+            item, warnings = record_format.parse(record, line - 1)
         except RecordInvalid as err:
             problems.extend(Problem(str(source), line, f, m) for f, m in err.problems)
+        else:
+            items.append(item)
+            problems.extend(Problem(str(source), line, f, m, "warning") for f, m in warnings)
         if limit is not None and len(items) >= limit:
             break
     if record_format is None and not problems:
@@ -146,9 +153,11 @@ def parse_records(source: str | Path, fmt: str | None = None, limit: int | None 
 
 
 def load_items(source: str | Path, fmt: str | None = None, limit: int | None = None) -> list[Any]:
+    """Every item of a source; raises ``DataError`` listing all errors (warnings are allowed)."""
     items, _, problems = parse_records(source, fmt, limit)
-    if problems:
-        raise DataError(problems)
+    errors = [p for p in problems if p.severity == "error"]
+    if errors:
+        raise DataError(errors)
     return items
 
 

@@ -24,11 +24,13 @@ class Problem:
     line: int | None
     field: str | None
     message: str
+    severity: str = "error"  # "error" stops loading; "warning" is reported and the item kept
 
     def __str__(self) -> str:
         where = self.file + (f":{self.line}" if self.line is not None else "")
         what = f" field {self.field!r}:" if self.field else ""
-        return f"{where}:{what} {self.message}"
+        tag = " warning:" if self.severity == "warning" else ""
+        return f"{where}:{tag}{what} {self.message}"
 
 
 class DataError(ValueError):

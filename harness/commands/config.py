@@ -1,0 +1,33 @@
+"""``harness config show``: print the effective config (defaults <- TOML <- overrides) and its hash."""
+
+from __future__ import annotations
+
+import argparse
+
+from harness.config import Config, to_toml
+
+
+def add_config_args(parser: argparse.ArgumentParser) -> None:
+    """The two config flags every command that runs work shares."""
+    parser.add_argument("--config", default=None, help="TOML file with config overrides")
+    parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+                        help="override one field, e.g. --set train.lr=1e-5 (repeatable)")
+
+
+def config_from_args(args: argparse.Namespace) -> Config:
+    return Config.load(args.config, args.overrides)
+
+
+def add_to(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser("config", help="show the effective configuration")
+    sub = parser.add_subparsers(dest="config_command", metavar="ACTION", required=True)
+    show = sub.add_parser("show", help="print the config as TOML with its hash")
+    add_config_args(show)
+    show.set_defaults(func=run_show)
+
+
+def run_show(args: argparse.Namespace) -> int:
+    config = config_from_args(args)
+    print(f"# config hash {config.hash()}")
+    print(to_toml(config), end="")
+    return 0
