@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import tomllib
 import types
 import typing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+import tomllib
 
 from harness.io import canonical_json, sha256_of
 
@@ -25,14 +26,26 @@ class ConfigError(ValueError):
 
 @dataclass
 class DataConfig:
-    train: str = field(default="embedded:preferences",
-                       metadata={"help": "training pairs: embedded:NAME, a file, or a Hub id"})
-    heldout_size: int = field(default=300, metadata={"help": "seeded held-out pairs, never trained on"})
-    rewardbench: str = field(default="embedded:rewardbench",
-                             metadata={"help": "RewardBench pairs (file, Hub id, or embedded)"})
-    wildguard: str = field(default="embedded:safety_prompts", metadata={"help": "best-of-N safety prompts"})
-    gsm8k: str = field(default="embedded:math_problems", metadata={"help": "best-of-N math problems"})
-    limit: int | None = field(default=None, metadata={"help": "stratified sample size for evaluation"})
+    train: str = field(
+        default="embedded:preferences",
+        metadata={"help": "training pairs: embedded:NAME, a file, or a Hub id"},
+    )
+    heldout_size: int = field(
+        default=300, metadata={"help": "seeded held-out pairs, never trained on"}
+    )
+    rewardbench: str = field(
+        default="embedded:rewardbench",
+        metadata={"help": "RewardBench pairs (file, Hub id, or embedded)"},
+    )
+    wildguard: str = field(
+        default="embedded:safety_prompts", metadata={"help": "best-of-N safety prompts"}
+    )
+    gsm8k: str = field(
+        default="embedded:math_problems", metadata={"help": "best-of-N math problems"}
+    )
+    limit: int | None = field(
+        default=None, metadata={"help": "stratified sample size for evaluation"}
+    )
 
 
 @dataclass
@@ -54,7 +67,9 @@ class TrainConfig:
     weight_decay: float = 0.0
     warmup_ratio: float = 0.05
     tie_weight: float = field(default=1.0, metadata={"help": "lambda on the tie loss"})
-    margin: float = field(default=0.0, metadata={"help": "BT margin added to the reward difference"})
+    margin: float = field(
+        default=0.0, metadata={"help": "BT margin added to the reward difference"}
+    )
     center_rewards: float = field(default=0.0, metadata={"help": "weight of mean((r_c+r_r)^2)"})
     max_pairs: int | None = field(default=None, metadata={"help": "cap on training pairs"})
     save_every: int = field(default=50, metadata={"help": "checkpoint every N optimizer steps"})
@@ -65,7 +80,8 @@ class RRMConfig:
     borrowed_per_pair: int = field(default=1, metadata={"help": "own-vs-borrowed pairs per pair"})
     tie_ratio: float = field(default=0.25, metadata={"help": "borrowed-vs-borrowed ties per pair"})
     filter_threshold: float | None = field(
-        default=0.9, metadata={"help": "drop augmented pairs the vanilla RM gets right with P>=t"})
+        default=0.9, metadata={"help": "drop augmented pairs the vanilla RM gets right with P>=t"}
+    )
 
 
 @dataclass
@@ -170,7 +186,9 @@ def _build(cls: type, data: dict[str, Any], prefix: str) -> Any:
     known = _field_names(cls)
     unknown = set(data) - known
     if unknown:
-        raise ConfigError(f"unknown config field(s): {', '.join(prefix + k for k in sorted(unknown))}")
+        raise ConfigError(
+            f"unknown config field(s): {', '.join(prefix + k for k in sorted(unknown))}"
+        )
     kwargs = {}
     for name, value in data.items():
         hint = hints[name]
@@ -215,13 +233,18 @@ def _coerce(value: Any, hint: Any, key: str) -> Any:
         return int(value)
     if hint is bool and isinstance(value, str) and value.lower() in ("true", "false"):
         return value.lower() == "true"
-    if isinstance(hint, type) and not isinstance(value, hint) or isinstance(value, bool) and hint is not bool:
+    if (
+        isinstance(hint, type)
+        and not isinstance(value, hint)
+        or isinstance(value, bool)
+        and hint is not bool
+    ):
         raise ConfigError(f"{key}: expected {getattr(hint, '__name__', hint)}, got {value!r}")
     return value
 
 
 def to_toml(config: Config) -> str:
-    """Render a config as TOML (the inverse of ``Config.load``), for run records and ``config show``."""
+    """Render a config as TOML (the inverse of ``Config.load``) for run records and display."""
     lines = [f"seed = {config.seed}"]
     for section in dataclasses.fields(config):
         value = getattr(config, section.name)

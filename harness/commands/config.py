@@ -1,4 +1,4 @@
-"""``harness config show``: print the effective config (defaults <- TOML <- overrides) and its hash."""
+"""``harness config show``: the effective config (defaults <- TOML <- overrides) and its hash."""
 
 from __future__ import annotations
 
@@ -10,8 +10,14 @@ from harness.config import Config, to_toml
 def add_config_args(parser: argparse.ArgumentParser) -> None:
     """The two config flags every command that runs work shares."""
     parser.add_argument("--config", default=None, help="TOML file with config overrides")
-    parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
-                        help="override one field, e.g. --set train.lr=1e-5 (repeatable)")
+    parser.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override one field, e.g. --set train.lr=1e-5 (repeatable)",
+    )
 
 
 def config_from_args(args: argparse.Namespace) -> Config:

@@ -1,4 +1,4 @@
-"""``harness data check FILE...``: validate data files and report every problem, not only the first."""
+"""``harness data check FILE...``: validate data files; report every problem, not just the first."""
 
 from __future__ import annotations
 
@@ -14,10 +14,13 @@ from harness.data.schema import DataError
 def add_to(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("data", help="inspect and validate data")
     sub = parser.add_subparsers(dest="data_command", metavar="ACTION", required=True)
-    check = sub.add_parser("check", help="validate files (JSONL/JSON/parquet, embedded:NAME or a Hub id)")
+    check = sub.add_parser(
+        "check", help="validate files (JSONL/JSON/parquet, embedded:NAME or a Hub id)"
+    )
     check.add_argument("sources", nargs="+", metavar="FILE")
-    check.add_argument("--format", default=None,
-                       help="record format (default: detected from the first record)")
+    check.add_argument(
+        "--format", default=None, help="record format (default: detected from the first record)"
+    )
     check.add_argument("--max-problems", type=int, default=50, help="problems shown per file")
     check.set_defaults(func=run_check)
 
@@ -33,8 +36,9 @@ def run_check(args: argparse.Namespace) -> int:
         errors = [p for p in problems if p.severity == "error"]
         if errors:
             failed += 1
-            console.print(f"[red]FAIL[/red] {source}: {len(errors)} error(s); "
-                          f"{len(items)} valid record(s)")
+            console.print(
+                f"[red]FAIL[/red] {source}: {len(errors)} error(s); {len(items)} valid record(s)"
+            )
         for problem in problems[: args.max_problems]:
             console.print(f"  {problem}", markup=False, soft_wrap=True)
         if len(problems) > args.max_problems:

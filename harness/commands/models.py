@@ -28,8 +28,16 @@ def _rows() -> list[dict]:
             status = "available" + (" (GGUF, not yet converted)" if gguf else "")
         except FileNotFoundError as err:
             location, status = "", f"missing: {err}"
-        rows.append({"name": name, "kind": "backbone", "description": backbone.description,
-                     "status": status, "location": location, "origin": BACKBONES.origin(name)})
+        rows.append(
+            {
+                "name": name,
+                "kind": "backbone",
+                "description": backbone.description,
+                "status": status,
+                "location": location,
+                "origin": BACKBONES.origin(name),
+            }
+        )
     return rows
 
 

@@ -5,4 +5,11 @@ once; everything downstream trusts the records it gets."""
 from harness.data.loaders import load_items, load_pairs, read_records
 from harness.data.schema import DataError, DataProblems, PreferencePair
 
-__all__ = ["DataError", "DataProblems", "PreferencePair", "load_items", "load_pairs", "read_records"]
+__all__ = [
+    "DataError",
+    "DataProblems",
+    "PreferencePair",
+    "load_items",
+    "load_pairs",
+    "read_records",
+]

@@ -44,8 +44,14 @@ class RecordFormat:
 FORMATS: Registry[RecordFormat] = Registry("record format", group="crome_bench.formats")
 
 
-def _text(record: dict, key: str, problems: FieldProblems, *, optional: bool = False,
-          warnings: FieldProblems | None = None):
+def _text(
+    record: dict,
+    key: str,
+    problems: FieldProblems,
+    *,
+    optional: bool = False,
+    warnings: FieldProblems | None = None,
+):
     if key not in record or record[key] is None:
         if not optional:
             problems.append((key, "missing"))
@@ -63,8 +69,9 @@ def _text(record: dict, key: str, problems: FieldProblems, *, optional: bool = F
     return value
 
 
-def _messages(value: Any, key: str, problems: FieldProblems,
-              warnings: FieldProblems | None = None) -> list[dict[str, str]] | None:
+def _messages(
+    value: Any, key: str, problems: FieldProblems, warnings: FieldProblems | None = None
+) -> list[dict[str, str]] | None:
     if not isinstance(value, list) or not value:
         problems.append((key, "expected a non-empty list of {role, content} messages"))
         return None
@@ -119,8 +126,9 @@ def _parse_pairs(record: dict, index: int) -> tuple[PreferencePair, FieldProblem
     if problems:
         raise RecordInvalid(problems)
     extra = {k: v for k, v in record.items() if k not in _PAIR_FIELDS}
-    pair = PreferencePair(prompt, chosen, rejected, subset,
-                          pid if pid is not None else str(index), label, extra)
+    pair = PreferencePair(
+        prompt, chosen, rejected, subset, pid if pid is not None else str(index), label, extra
+    )
     return pair, warnings
 
 
@@ -147,8 +155,15 @@ def _parse_chat_pairs(record: dict, index: int) -> tuple[PreferencePair, FieldPr
     extra = {k: v for k, v in record.items() if k not in {"chosen", "rejected", "id", "prompt"}}
     if not (chosen[-1]["content"].strip() or rejected[-1]["content"].strip()):
         raise RecordInvalid([("rejected", "both responses are empty")])
-    pair = PreferencePair(prompt, chosen[-1]["content"], rejected[-1]["content"], None,
-                          pid if pid is not None else str(index), "chosen", extra)
+    pair = PreferencePair(
+        prompt,
+        chosen[-1]["content"],
+        rejected[-1]["content"],
+        None,
+        pid if pid is not None else str(index),
+        "chosen",
+        extra,
+    )
     return pair, warnings
 
 
@@ -169,10 +184,13 @@ def _parse_wildguard(record: dict, index: int) -> tuple[PromptItem, FieldProblem
             problems.append((key, f"expected text or null, got {type(record[key]).__name__}"))
     if problems:
         raise RecordInvalid(problems)
-    extra = {k: record.get(k) for k in ("response", "response_refusal_label",
-                                         "response_harm_label", "subcategory")}
-    item = PromptItem(prompt, str(record.get("id", index)), None, _HARM.get(harm), adversarial,
-                      extra)
+    extra = {
+        k: record.get(k)
+        for k in ("response", "response_refusal_label", "response_harm_label", "subcategory")
+    }
+    item = PromptItem(
+        prompt, str(record.get("id", index)), None, _HARM.get(harm), adversarial, extra
+    )
     return item, []
 
 
@@ -189,24 +207,41 @@ def _parse_gsm8k(record: dict, index: int) -> tuple[PromptItem, FieldProblems]:
     if problems:
         raise RecordInvalid(problems)
     reference = match.group(1).replace(",", "")
-    item = PromptItem(question, str(record.get("id", index)), reference,
-                      extra={"solution": answer})
+    item = PromptItem(question, str(record.get("id", index)), reference, extra={"solution": answer})
     return item, []
 
 
-FORMATS.add("pairs", RecordFormat(
-    "pairs", "pairs",
-    lambda r: "chosen" in r and "rejected" in r and not isinstance(r.get("chosen"), list),
-    _parse_pairs))
-FORMATS.add("chat_pairs", RecordFormat(
-    "chat_pairs", "pairs",
-    lambda r: isinstance(r.get("chosen"), list) or isinstance(r.get("rejected"), list),
-    _parse_chat_pairs))
-FORMATS.add("wildguardtest", RecordFormat(
-    "wildguardtest", "prompts",
-    lambda r: "prompt_harm_label" in r or "response_refusal_label" in r, _parse_wildguard))
-FORMATS.add("gsm8k", RecordFormat(
-    "gsm8k", "prompts", lambda r: "question" in r and "answer" in r, _parse_gsm8k))
+FORMATS.add(
+    "pairs",
+    RecordFormat(
+        "pairs",
+        "pairs",
+        lambda r: "chosen" in r and "rejected" in r and not isinstance(r.get("chosen"), list),
+        _parse_pairs,
+    ),
+)
+FORMATS.add(
+    "chat_pairs",
+    RecordFormat(
+        "chat_pairs",
+        "pairs",
+        lambda r: isinstance(r.get("chosen"), list) or isinstance(r.get("rejected"), list),
+        _parse_chat_pairs,
+    ),
+)
+FORMATS.add(
+    "wildguardtest",
+    RecordFormat(
+        "wildguardtest",
+        "prompts",
+        lambda r: "prompt_harm_label" in r or "response_refusal_label" in r,
+        _parse_wildguard,
+    ),
+)
+FORMATS.add(
+    "gsm8k",
+    RecordFormat("gsm8k", "prompts", lambda r: "question" in r and "answer" in r, _parse_gsm8k),
+)
 
 DETECT_ORDER = ("chat_pairs", "pairs", "wildguardtest", "gsm8k")
 

@@ -29,8 +29,16 @@ def embedded_path(name: str) -> Path:
     path = EMBEDDED_DIR / f"{name}.jsonl"
     if not path.exists():
         known = sorted(p.stem for p in EMBEDDED_DIR.glob("*.jsonl"))
-        raise DataError([Problem(f"embedded:{name}", None, None,
-                                 f"no such embedded dataset (known: {', '.join(known)})")])
+        raise DataError(
+            [
+                Problem(
+                    f"embedded:{name}",
+                    None,
+                    None,
+                    f"no such embedded dataset (known: {', '.join(known)})",
+                )
+            ]
+        )
     return path
 
 
@@ -45,8 +53,15 @@ def _read_jsonl(path: Path) -> Iterator[RecordOrProblem]:
                 yield line_no, Problem(str(path), line_no, None, f"malformed JSON: {err.msg}")
                 continue
             if not isinstance(record, dict):
-                yield line_no, Problem(str(path), line_no, None,
-                                       f"expected a JSON object, got {type(record).__name__}")
+                yield (
+                    line_no,
+                    Problem(
+                        str(path),
+                        line_no,
+                        None,
+                        f"expected a JSON object, got {type(record).__name__}",
+                    ),
+                )
                 continue
             yield line_no, record
 
@@ -89,8 +104,7 @@ def _read_hub(source: str) -> Iterator[RecordOrProblem]:
     if isinstance(ds, datasets.DatasetDict):
         split = "train" if "train" in ds else next(iter(ds))
         ds = ds[split]
-    for i, record in enumerate(ds, 1):
-        yield i, record
+    yield from enumerate(ds, 1)
 
 
 def read_records(source: str | Path) -> Iterator[RecordOrProblem]:
@@ -109,17 +123,25 @@ def read_records(source: str | Path) -> Iterator[RecordOrProblem]:
         elif suffix == ".parquet":
             yield from _read_parquet(path)
         else:
-            raise DataError([Problem(text, None, None,
-                                     "unknown file type (use .jsonl, .json or .parquet)")])
+            raise DataError(
+                [Problem(text, None, None, "unknown file type (use .jsonl, .json or .parquet)")]
+            )
         return
-    if path.suffix.lower() in (".jsonl", ".json", ".parquet", ".ndjson") or text.startswith(("./", "../", "/")):
-        if not path.is_dir():
-            raise DataError([Problem(text, None, None, "no such file")])
+    base = Path(text.partition(":")[0].partition("@")[0])
+    looks_local = path.suffix.lower() in (
+        ".jsonl",
+        ".json",
+        ".parquet",
+        ".ndjson",
+    ) or text.startswith(("./", "../", "/"))
+    if looks_local and not base.is_dir():
+        raise DataError([Problem(text, None, None, "no such file")])
     yield from _read_hub(text)
 
 
-def parse_records(source: str | Path, fmt: str | None = None, limit: int | None = None
-                  ) -> tuple[list[Any], RecordFormat | None, list[Problem]]:
+def parse_records(
+    source: str | Path, fmt: str | None = None, limit: int | None = None
+) -> tuple[list[Any], RecordFormat | None, list[Problem]]:
     """Parse every record; return (items, format, problems) without raising on bad records.
 
     ``problems`` holds errors and warnings (``Problem.severity``); items with only warnings are
@@ -135,8 +157,11 @@ def parse_records(source: str | Path, fmt: str | None = None, limit: int | None 
         if record_format is None:
             record_format = detect_format(record)
             if record_format is None:
-                problems.append(Problem(str(source), line, None,
-                                        f"unrecognised record with fields {sorted(record)}"))
+                problems.append(
+                    Problem(
+                        str(source), line, None, f"unrecognised record with fields {sorted(record)}"
+                    )
+                )
                 continue
         try:
             item, warnings = record_format.parse(record, line - 1)
@@ -161,13 +186,22 @@ def load_items(source: str | Path, fmt: str | None = None, limit: int | None = N
     return items
 
 
-def load_pairs(source: str | Path, fmt: str | None = None, limit: int | None = None
-               ) -> list[PreferencePair]:
+def load_pairs(
+    source: str | Path, fmt: str | None = None, limit: int | None = None
+) -> list[PreferencePair]:
     """Preference pairs from any source; raises ``DataError`` listing every bad record."""
     items = load_items(source, fmt, limit)
     if items and not isinstance(items[0], PreferencePair):
-        raise DataError([Problem(str(source), None, None,
-                                 "holds prompts, not preference pairs (prompt/chosen/rejected)")])
+        raise DataError(
+            [
+                Problem(
+                    str(source),
+                    None,
+                    None,
+                    "holds prompts, not preference pairs (prompt/chosen/rejected)",
+                )
+            ]
+        )
     return items
 
 
@@ -175,5 +209,6 @@ def write_pairs(pairs: list[PreferencePair], path: str | Path) -> None:
     """Write pairs as JSONL atomically (a temporary file renamed into place)."""
     from harness.io import atomic_write_text
 
-    atomic_write_text(path, "".join(json.dumps(p.to_record(), ensure_ascii=False) + "\n"
-                                    for p in pairs))
+    atomic_write_text(
+        path, "".join(json.dumps(p.to_record(), ensure_ascii=False) + "\n" for p in pairs)
+    )

