@@ -19,6 +19,8 @@ COMMAND_MODULES = (
     "harness.commands.models",
     "harness.commands.transforms",
     "harness.commands.config",
+    "harness.commands.eval",
+    "harness.commands.train",
 )
 
 

@@ -73,6 +73,8 @@ class TrainConfig:
     center_rewards: float = field(default=0.0, metadata={"help": "weight of mean((r_c+r_r)^2)"})
     max_pairs: int | None = field(default=None, metadata={"help": "cap on training pairs"})
     save_every: int = field(default=50, metadata={"help": "checkpoint every N optimizer steps"})
+    max_grad_norm: float = 1.0
+    bf16: bool = field(default=True, metadata={"help": "bf16 autocast on GPU (ignored on CPU)"})
 
 
 @dataclass

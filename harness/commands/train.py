@@ -1,0 +1,44 @@
+"""``harness train``: train one method's reward model with the shared trainer."""
+
+from __future__ import annotations
+
+import argparse
+
+from harness.commands.config import add_config_args, config_from_args
+
+
+def add_to(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser("train", help="train a reward model (vanilla, rrm, crome)")
+    parser.add_argument("--method", default="vanilla", help="vanilla | rrm | crome")
+    parser.add_argument("--data", default=None, help="training pairs: file, Hub id or embedded:NAME")
+    parser.add_argument("--backbone", default=None, help="backbone name, Hub id or local path")
+    parser.add_argument("--mode", default=None, help="full | lora")
+    parser.add_argument("--out", required=True, help="output folder (rerun to resume)")
+    parser.add_argument("--limit", type=int, default=None, help="use the first N pairs")
+    parser.add_argument("--seed", type=int, default=None)
+    parser.add_argument("--filter-model", default=None,
+                        help="baseline RM for filtering (default: train vanilla first)")
+    parser.add_argument("--no-progress", action="store_true")
+    add_config_args(parser)
+    parser.set_defaults(func=run)
+
+
+def apply_common_flags(config, args: argparse.Namespace) -> None:
+    for flag, key in (("data", "data.train"), ("backbone", "model.backbone"),
+                      ("mode", "model.mode"), ("seed", "seed")):
+        value = getattr(args, flag, None)
+        if value is not None:
+            config.set_value(key, value)
+
+
+def run(args: argparse.Namespace) -> int:
+    from harness.training.pipeline import train_method
+
+    config = config_from_args(args)
+    apply_common_flags(config, args)
+    result = train_method(args.method, config, args.out, limit=args.limit,
+                          filter_model=args.filter_model, show_progress=not args.no_progress)
+    print(f"{args.method}: {result.pairs} pairs ({result.ties} ties, {result.truncated} "
+          f"truncated), {result.steps} steps, {result.seconds:.0f} s, "
+          f"{result.pairs_per_second:.1f} pairs/s -> {result.model_dir}")
+    return 0

@@ -1,0 +1,76 @@
+"""Methods are data: each turns the original training pairs into the pairs it trains on.
+
+Vanilla, RRM and Crome register here (``baselines/``, ``crome/``) and share everything else:
+trainer, loss (ties switch on the tie term), backbone, steps and seed. A method that filters its
+augmented pairs with a baseline RM receives a ``filter_scores`` callable from the caller, which
+trains (or reuses) the vanilla RM on the same original pairs.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from harness.config import Config
+from harness.data.schema import PreferencePair
+from harness.registry import Registry
+
+FilterScores = Callable[[list[PreferencePair]], list[float]]  # pairs -> r(first) - r(second)
+
+
+@dataclass
+class MethodData:
+    pairs: list[PreferencePair]
+    counts: dict[str, int] = field(default_factory=dict)
+    approximate: list[str] = field(default_factory=list)  # what was approximated, in words
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Method:
+    name: str
+    description: str
+    build: Callable[[list[PreferencePair], Config, FilterScores | None], MethodData]
+    uses_filter: bool = False
+
+
+METHODS: Registry[Method] = Registry("method", group="crome_bench.methods")
+
+
+def load_builtin_methods() -> None:
+    """Import the packages whose modules register the built-in methods."""
+    import baselines.rrm  # noqa: F401
+    import baselines.vanilla  # noqa: F401
+
+    try:
+        import crome.method  # noqa: F401
+    except ModuleNotFoundError as err:
+        if err.name != "crome.method":
+            raise
+
+
+def confidently_right(diff: float, is_tie: bool, threshold: float) -> bool:
+    """Does a baseline RM already get this augmented pair right with confidence?
+
+    For a preference, P = sigmoid(r_first - r_second) is its probability of the right order;
+    confident when P >= threshold. For a tie, right means P near 1/2: we score it
+    1 - |2P - 1| and call it confident when that is >= threshold (t = 0.9: P in [0.45, 0.55]).
+    The papers give no number; 0.9 is our documented default (``rrm.filter_threshold``).
+    """
+    p = 1.0 / (1.0 + math.exp(-diff))
+    return (1.0 - abs(2.0 * p - 1.0) if is_tie else p) >= threshold
+
+
+def filter_augmented(augmented: list[PreferencePair], threshold: float | None,
+                     filter_scores: FilterScores | None) -> tuple[list[PreferencePair], int]:
+    """Drop the augmented pairs the baseline RM gets right with confidence; (kept, dropped)."""
+    if threshold is None or not augmented:
+        return augmented, 0
+    if filter_scores is None:
+        raise ValueError("this method filters with a baseline RM, but none was given")
+    diffs = filter_scores(augmented)
+    kept = [p for p, d in zip(augmented, diffs, strict=True)
+            if not confidently_right(d, p.is_tie, threshold)]
+    return kept, len(augmented) - len(kept)

@@ -1,0 +1,101 @@
+"""Training data plumbing: the seeded held-out split, encoding, and the batch plan.
+
+The batch plan is a pure function of (number of pairs, lengths, batch size, seed, epochs): a
+resumed or multi-process run replays exactly the batches a single uninterrupted run sees.
+Batches are length-grouped (as transformers' ``group_by_length``): pairs are shuffled, cut into
+mega-batches of 16 batches, sorted by length inside each, then the batch order is shuffled. This
+removes most padding without making the order depend on anything but the seed.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from harness.data.schema import PreferencePair
+from harness.seeding import rng_for
+
+MEGABATCH = 16
+
+
+@dataclass(frozen=True)
+class EncodedPair:
+    chosen: list[int]
+    rejected: list[int]
+    is_tie: bool
+    truncated: bool
+
+    @property
+    def length(self) -> int:
+        return max(len(self.chosen), len(self.rejected))
+
+
+def split_heldout(pairs: list[PreferencePair], size: int, seed: int
+                  ) -> tuple[list[PreferencePair], list[PreferencePair]]:
+    """(train, heldout): a fixed, seeded sample of ``size`` pairs that is never trained on.
+
+    Pairs sharing a prompt stay on the same side, so no held-out prompt is seen in training.
+    """
+    if size <= 0:
+        return list(pairs), []
+    prompts = sorted({p.prompt_text for p in pairs})
+    rng_for(seed, "heldout").shuffle(prompts)
+    held: set[str] = set()
+    count = 0
+    by_prompt: dict[str, int] = {}
+    for p in pairs:
+        by_prompt[p.prompt_text] = by_prompt.get(p.prompt_text, 0) + 1
+    for prompt in prompts:
+        if count >= size:
+            break
+        held.add(prompt)
+        count += by_prompt[prompt]
+    if count >= len(pairs):
+        raise ValueError(f"held-out size {size} leaves no training pairs out of {len(pairs)}")
+    train = [p for p in pairs if p.prompt_text not in held]
+    heldout = [p for p in pairs if p.prompt_text in held]
+    return train, heldout
+
+
+def encode_pairs(tokenizer, pairs: list[PreferencePair], max_length: int) -> list[EncodedPair]:
+    from harness.scoring.encoding import encode
+
+    encoded = []
+    for pair in pairs:
+        chosen, cut_c = encode(tokenizer, pair.prompt, pair.chosen, max_length)
+        rejected, cut_r = encode(tokenizer, pair.prompt, pair.rejected, max_length)
+        encoded.append(EncodedPair(chosen, rejected, pair.is_tie, cut_c or cut_r))
+    return encoded
+
+
+def batch_plan(lengths: list[int], batch_size: int, epochs: float, seed: int,
+               min_batch: int = 1) -> list[list[int]]:
+    """Index batches for the whole run (all epochs); fractional epochs cut the last one short.
+
+    A batch smaller than ``min_batch`` (the number of processes) is merged into its neighbour
+    so that every process gets at least one pair of every batch.
+    """
+    n = len(lengths)
+    if n == 0:
+        raise ValueError("no training pairs")
+    plan: list[list[int]] = []
+    for epoch in range(math.ceil(epochs)):
+        rng = rng_for(seed, "batches", epoch)
+        order = list(range(n))
+        rng.shuffle(order)
+        batches: list[list[int]] = []
+        step = batch_size * MEGABATCH
+        for start in range(0, n, step):
+            mega = sorted(order[start:start + step], key=lambda i: -lengths[i])
+            batches.extend(mega[i:i + batch_size] for i in range(0, len(mega), batch_size))
+        rng.shuffle(batches)
+        plan.extend(batches)
+    total = math.ceil(epochs * math.ceil(n / batch_size))
+    plan = plan[:total]
+    merged: list[list[int]] = []
+    for batch in plan:
+        if merged and len(batch) < min_batch:
+            merged[-1] = merged[-1] + batch
+        else:
+            merged.append(batch)
+    return merged

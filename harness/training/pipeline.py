@@ -1,0 +1,70 @@
+"""From a data source to a trained RM for any method: split, build the method's data (training
+the vanilla filter RM first when the method needs one), train, and record what happened.
+
+Everything lands in one output folder: ``heldout.jsonl`` (never trained on), ``train_pairs.jsonl``
+(exactly what the trainer saw), ``method.json`` (augmentation counts), ``model/`` (the RM) and,
+for filtering methods, ``filter-vanilla/`` (the baseline RM). Each step is skipped when its output
+exists for the same settings, so rerunning a killed command resumes it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from harness.config import Config
+from harness.data.loaders import load_pairs, write_pairs
+from harness.data.schema import PreferencePair
+from harness.io import write_json
+from harness.methods import METHODS, FilterScores, load_builtin_methods
+from harness.training.batches import split_heldout
+from harness.training.trainer import TrainResult, train_reward_model
+
+
+def prepare_split(config: Config, out: Path, limit: int | None = None
+                  ) -> tuple[list[PreferencePair], list[PreferencePair]]:
+    pairs = load_pairs(config.data.train, limit=limit)
+    train, heldout = split_heldout(pairs, config.data.heldout_size, config.seed)
+    if config.train.max_pairs is not None:
+        train = train[: config.train.max_pairs]
+    write_pairs(heldout, out / "heldout.jsonl")
+    return train, heldout
+
+
+def score_differences(model_dir: str | Path, config: Config) -> FilterScores:
+    """r(first) - r(second) for pairs, from a trained RM through the shared scorer."""
+    from harness.scoring.reward_model import load_reward_model
+    from harness.scoring.scorer import Scorer
+
+    def score(pairs: list[PreferencePair]) -> list[float]:
+        rm = load_reward_model(str(model_dir), max_length=config.model.max_length)
+        chosen, rejected, _ = Scorer(rm).score_pairs(pairs)
+        return [c - r for c, r in zip(chosen, rejected, strict=True)]
+
+    return score
+
+
+def train_method(method_name: str, config: Config, out_dir: str | Path, *,
+                 limit: int | None = None, filter_model: str | None = None,
+                 show_progress: bool = True) -> TrainResult:
+    load_builtin_methods()
+    method = METHODS.get(method_name)
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    train, _ = prepare_split(config, out, limit)
+    filter_scores = None
+    if method.uses_filter:
+        if filter_model is None:
+            vanilla = METHODS.get("vanilla").build(train, config, None)
+            result = train_reward_model(vanilla.pairs, config, out / "filter-vanilla",
+                                        method="vanilla", show_progress=show_progress)
+            filter_model = result.model_dir
+        filter_scores = score_differences(filter_model, config)
+    data = method.build(train, config, filter_scores)
+    write_pairs(data.pairs, out / "train_pairs.jsonl")
+    write_json(out / "method.json", {"method": method_name, "counts": data.counts,
+                                     "approximate": data.approximate, **data.details,
+                                     "filter_model": filter_model})
+    return train_reward_model(data.pairs, config, out, method=method_name,
+                              meta={"method": method_name, "counts": data.counts,
+                                    "approximate": data.approximate},
+                              show_progress=show_progress)

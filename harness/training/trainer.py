@@ -1,0 +1,223 @@
+"""The reward-model trainer: one loop for every method, mode and device.
+
+Built on ``accelerate`` rather than transformers' ``Trainer`` or TRL's ``RewardTrainer``: the
+loop needs tie labels beside preferences, length-grouped batches that never drop a pair (TRL
+filters pairs longer than max_length), chosen and rejected in one forward pass, and a batch plan
+that a resumed or multi-process run replays exactly. Those are a few lines here and would be
+overrides of several Trainer internals there. ``accelerate`` still provides devices, DDP (and
+FSDP/DeepSpeed through ``accelerate launch --config_file``), bf16 and checkpoint state.
+
+Determinism: dropout is switched off (as TRL's ``disable_dropout``), the new head is seeded
+without touching global RNG state, and the batch plan depends only on the seed, so a run killed
+and resumed from its last checkpoint ends with the same weights as an uninterrupted one.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from harness.config import Config
+from harness.data.schema import PreferencePair
+from harness.io import sha256_of, write_json
+from harness.models.backbones import load_sequence_classifier, load_tokenizer
+from harness.training.batches import batch_plan, encode_pairs
+from harness.training.losses import pair_loss
+from harness.training.modes import MODES
+
+META_FILE = "crome_bench.json"
+STATE_FILE = "trainer_state.json"
+
+
+@dataclass
+class TrainResult:
+    model_dir: str
+    steps: int
+    pairs: int
+    ties: int
+    truncated: int
+    seconds: float
+    pairs_per_second: float
+    resumed_from: int = 0
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def data_hash(pairs: list[PreferencePair]) -> str:
+    return sha256_of([p.to_record() for p in pairs])[:16]
+
+
+def _disable_dropout(model: torch.nn.Module) -> None:
+    for module in model.modules():
+        if isinstance(module, torch.nn.Dropout):
+            module.p = 0.0
+
+
+def train_reward_model(pairs: list[PreferencePair], config: Config, out_dir: str | Path, *,
+                       method: str = "vanilla", meta: dict[str, Any] | None = None,
+                       show_progress: bool = True) -> TrainResult:
+    """Train an RM on ``pairs`` (ties included) and save it to ``out_dir/model``.
+
+    Resumes from ``out_dir/checkpoint`` when one exists for the same config and data; returns at
+    once when ``out_dir/model`` already holds the finished model for them.
+    """
+    from accelerate import Accelerator
+    from transformers import get_linear_schedule_with_warmup
+
+    out = Path(out_dir)
+    model_dir, ckpt_dir = out / "model", out / "checkpoint"
+    identity = {"config": config.hash(), "data": data_hash(pairs), "method": method}
+    done = _finished(model_dir, identity)
+    if done:
+        return done
+
+    cfg, tcfg = config.model, config.train
+    accelerator = Accelerator(
+        cpu=not torch.cuda.is_available(),
+        mixed_precision="bf16" if torch.cuda.is_available() and tcfg.bf16 else "no")
+    tokenizer = load_tokenizer(cfg.backbone)
+    encoded = encode_pairs(tokenizer, pairs, cfg.max_length)
+    plan = batch_plan([e.length for e in encoded], tcfg.batch_size, tcfg.epochs, config.seed,
+                      min_batch=accelerator.num_processes)
+
+    model = load_sequence_classifier(cfg.backbone, seed=config.seed)
+    _disable_dropout(model)
+    model = MODES.get(cfg.mode).prepare(model, config)
+    params = [p for p in model.parameters() if p.requires_grad]
+    optimizer = torch.optim.AdamW(params, lr=tcfg.lr, weight_decay=tcfg.weight_decay)
+    scheduler = get_linear_schedule_with_warmup(
+        optimizer, int(tcfg.warmup_ratio * len(plan)), len(plan))
+    model, optimizer, scheduler = accelerator.prepare(model, optimizer, scheduler)
+
+    start = _resume(accelerator, ckpt_dir, identity)
+    rank, world = accelerator.process_index, accelerator.num_processes
+    from harness.scoring.forward import rewards
+
+    pad_id = tokenizer.pad_token_id
+    began, seen = time.perf_counter(), 0
+    progress = _progress(show_progress and accelerator.is_main_process, len(plan), start)
+    model.train()
+    for step in range(start, len(plan)):
+        batch = [encoded[i] for i in plan[step]]
+        shard = batch[rank::world]
+        ids = [e.chosen for e in shard] + [e.rejected for e in shard]
+        with accelerator.autocast():
+            scores = rewards(model, ids, pad_id, accelerator.device).float()
+        k = len(shard)
+        ties = torch.tensor([e.is_tie for e in shard], device=scores.device)
+        loss = pair_loss(scores[:k], scores[k:], ties, tie_weight=tcfg.tie_weight,
+                         margin=tcfg.margin, center=tcfg.center_rewards,
+                         normaliser=len(batch) / world)
+        accelerator.backward(loss)
+        if tcfg.max_grad_norm:
+            accelerator.clip_grad_norm_(params, tcfg.max_grad_norm)
+        optimizer.step()
+        scheduler.step()
+        optimizer.zero_grad(set_to_none=True)
+        seen += len(batch)
+        if progress:
+            rate = seen / (time.perf_counter() - began)
+            progress.update(loss=float(loss) * world, rate=rate)
+        if (step + 1) % tcfg.save_every == 0 and step + 1 < len(plan):
+            _checkpoint(accelerator, ckpt_dir, identity, step + 1)
+    if progress:
+        progress.close()
+    seconds = time.perf_counter() - began
+
+    accelerator.wait_for_everyone()
+    result = TrainResult(str(model_dir), len(plan), len(pairs), sum(e.is_tie for e in encoded),
+                         sum(e.truncated for e in encoded), seconds,
+                         seen / seconds if seconds else 0.0, start)
+    if accelerator.is_main_process:
+        final = MODES.get(cfg.mode).finalize(accelerator.unwrap_model(model))
+        _save_model(final, tokenizer, model_dir, config, identity, result, meta or {})
+        shutil.rmtree(ckpt_dir, ignore_errors=True)
+    accelerator.wait_for_everyone()
+    return result
+
+
+def _finished(model_dir: Path, identity: dict) -> TrainResult | None:
+    meta_path = model_dir / META_FILE
+    if not meta_path.exists():
+        return None
+    meta = json.loads(meta_path.read_text())
+    if meta.get("identity") != identity:
+        raise FileExistsError(
+            f"{model_dir} holds a model trained with other settings or data "
+            f"({meta.get('identity')} vs {identity}); choose another --out")
+    return TrainResult(**meta["result"])
+
+
+def _resume(accelerator, ckpt_dir: Path, identity: dict) -> int:
+    state_path = ckpt_dir / STATE_FILE
+    if not state_path.exists():
+        return 0
+    state = json.loads(state_path.read_text())
+    if state["identity"] != identity:
+        raise FileExistsError(f"{ckpt_dir} is a checkpoint of another run ({state['identity']})")
+    accelerator.load_state(str(ckpt_dir))
+    accelerator.print(f"resuming from step {state['step']} ({ckpt_dir})")
+    return int(state["step"])
+
+
+def _checkpoint(accelerator, ckpt_dir: Path, identity: dict, step: int) -> None:
+    """Save state to a fresh folder, then swap it in: a kill never leaves a torn checkpoint."""
+    tmp = ckpt_dir.with_name(ckpt_dir.name + ".tmp")
+    if accelerator.is_main_process:
+        shutil.rmtree(tmp, ignore_errors=True)
+    accelerator.wait_for_everyone()
+    accelerator.save_state(str(tmp), safe_serialization=True)
+    if accelerator.is_main_process:
+        write_json(tmp / STATE_FILE, {"identity": identity, "step": step})
+        old = ckpt_dir.with_name(ckpt_dir.name + ".old")
+        shutil.rmtree(old, ignore_errors=True)
+        if ckpt_dir.exists():
+            ckpt_dir.rename(old)
+        tmp.rename(ckpt_dir)
+        shutil.rmtree(old, ignore_errors=True)
+    accelerator.wait_for_everyone()
+
+
+def _save_model(model, tokenizer, model_dir: Path, config: Config, identity: dict,
+                result: TrainResult, meta: dict) -> None:
+    tmp = model_dir.with_name(model_dir.name + ".tmp")
+    shutil.rmtree(tmp, ignore_errors=True)
+    model.save_pretrained(tmp, safe_serialization=True)
+    tokenizer.save_pretrained(tmp)
+    write_json(tmp / META_FILE, {
+        "identity": identity, "config": config.to_dict(), "max_length": config.model.max_length,
+        "backbone": config.model.backbone, "mode": config.model.mode,
+        "result": asdict(result), **meta})
+    shutil.rmtree(model_dir, ignore_errors=True)
+    tmp.rename(model_dir)
+
+
+class _Progress:
+    """A rich progress bar with loss and pairs/s, or nothing when progress is off."""
+
+    def __init__(self, total: int, start: int):
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+        from rich.progress import TimeRemainingColumn
+
+        self.bar = Progress(TextColumn("train"), BarColumn(), MofNCompleteColumn(),
+                            TextColumn("loss {task.fields[loss]:.4f}"),
+                            TextColumn("{task.fields[rate]:.1f} pairs/s"), TimeRemainingColumn())
+        self.bar.start()
+        self.task = self.bar.add_task("train", total=total, completed=start, loss=0.0, rate=0.0)
+        self.ema: float | None = None
+
+    def update(self, loss: float, rate: float) -> None:
+        self.ema = loss if self.ema is None else 0.9 * self.ema + 0.1 * loss
+        self.bar.update(self.task, advance=1, loss=self.ema, rate=rate)
+
+    def close(self) -> None:
+        self.bar.stop()
+
+
+def _progress(enabled: bool, total: int, start: int) -> _Progress | None:
+    return _Progress(total, start) if enabled else None

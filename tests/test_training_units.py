@@ -1,0 +1,100 @@
+"""Losses on hand-worked values, the batch plan, the held-out split and the RRM augmentation."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+import torch
+
+from baselines import rrm
+from harness.config import Config
+from harness.data.schema import PreferencePair
+from harness.methods import METHODS, confidently_right, filter_augmented, load_builtin_methods
+from harness.training.batches import batch_plan, split_heldout
+from harness.training.losses import bradley_terry, pair_loss, tie_loss
+
+
+def test_tie_loss_hand_worked():
+    # d = 0: -1/2 [log 1/2 + log 1/2] = log 2.
+    assert tie_loss(torch.tensor([1.5]), torch.tensor([1.5])).item() == pytest.approx(math.log(2))
+    # d = 2: -1/2 [log s(2) + log s(-2)] = -1/2 [log 0.880797 + log 0.119203] = 1.1269280
+    value = tie_loss(torch.tensor([3.0]), torch.tensor([1.0])).item()
+    assert value == pytest.approx(1.1269280, abs=1e-6)
+    assert tie_loss(torch.tensor([1.0]), torch.tensor([3.0])).item() == pytest.approx(value)
+
+
+def test_bt_and_mixed_batch_loss():
+    # BT with d = 1: -log s(1) = log(1 + e^-1) = 0.3132617
+    assert bradley_terry(torch.tensor([1.0]), torch.tensor([0.0])).item() == pytest.approx(
+        0.3132617, abs=1e-6)
+    chosen, rejected = torch.tensor([1.0, 3.0]), torch.tensor([0.0, 1.0])
+    ties = torch.tensor([False, True])
+    loss = pair_loss(chosen, rejected, ties, tie_weight=0.5)
+    assert loss.item() == pytest.approx((0.3132617 + 0.5 * 1.1269280) / 2, abs=1e-6)
+    # margin shifts the difference; centring adds mean((r_c + r_r)^2)
+    assert pair_loss(chosen[:1], rejected[:1], ties[:1], margin=1.0).item() == pytest.approx(
+        math.log(2))
+    assert pair_loss(chosen[:1], rejected[:1], ties[:1], center=0.1).item() == pytest.approx(
+        0.3132617 + 0.1, abs=1e-6)
+
+
+def test_batch_plan_covers_every_pair_once_per_epoch_and_repeats():
+    lengths = [i % 37 for i in range(103)]
+    plan = batch_plan(lengths, 8, 2.0, seed=1)
+    assert len(plan) == 2 * 13
+    first = sorted(i for batch in plan[:13] for i in batch)
+    assert first == list(range(103))
+    assert plan == batch_plan(lengths, 8, 2.0, seed=1) != batch_plan(lengths, 8, 2.0, seed=2)
+    assert len(batch_plan(lengths, 8, 0.5, seed=1)) == 7
+    assert all(len(b) >= 2 for b in batch_plan(lengths, 8, 1.0, seed=1, min_batch=2))
+
+
+def _pairs(n: int, repeat_prompts: int = 1) -> list[PreferencePair]:
+    return [PreferencePair(f"prompt {i // repeat_prompts}", f"good {i}", f"bad {i}", None, str(i))
+            for i in range(n)]
+
+
+def test_heldout_split_is_seeded_and_keeps_prompts_apart():
+    pairs = _pairs(40, repeat_prompts=2)
+    train, held = split_heldout(pairs, 10, seed=0)
+    assert len(held) == 10 and len(train) == 30
+    assert not {p.prompt for p in train} & {p.prompt for p in held}
+    assert split_heldout(pairs, 10, seed=0) == (train, held)
+    assert split_heldout(pairs, 10, seed=1)[1] != held
+
+
+def test_rrm_counts_and_labels():
+    pairs = _pairs(6)
+    aug = rrm.augment(pairs, borrowed_per_pair=2, tie_ratio=1.0, seed=0)
+    wins = [p for p in aug if not p.is_tie]
+    ties = [p for p in aug if p.is_tie]
+    assert len(wins) == 12 and len(ties) == 6
+    own = {p.prompt: {p.chosen, p.rejected} for p in pairs}
+    for p in wins:  # the chosen side is the prompt's own answer; the rejected side is borrowed
+        assert p.chosen in own[p.prompt] and p.rejected not in own[p.prompt]
+    for p in ties:  # both sides borrowed from other prompts
+        assert p.chosen not in own[p.prompt] and p.rejected not in own[p.prompt]
+    assert rrm.augment(pairs, 2, 1.0, seed=0) == aug
+    # fractional tie ratio: about that many ties per pair
+    many = rrm.augment(_pairs(400), 1, 0.25, seed=0)
+    assert 60 < sum(p.is_tie for p in many) < 140
+
+
+def test_filter_drops_confident_pairs():
+    assert confidently_right(3.0, False, 0.9) and not confidently_right(1.0, False, 0.9)
+    assert confidently_right(0.05, True, 0.9) and not confidently_right(1.0, True, 0.9)
+    pairs = _pairs(4)
+    tie = PreferencePair("p", "a", "b", None, "t", "tie")
+    kept, dropped = filter_augmented(pairs[:2] + [tie], 0.9, lambda ps: [5.0, -1.0, 0.0])
+    assert dropped == 2 and kept == [pairs[1]]
+
+
+def test_rrm_method_keeps_originals_and_reports_counts():
+    load_builtin_methods()
+    config = Config()
+    config.rrm.filter_threshold = None
+    data = METHODS.get("rrm").build(_pairs(10), config, None)
+    assert data.pairs[:10] == _pairs(10)
+    assert data.counts["original"] == 10 and data.counts["noncontextual"] == 10
+    assert len(data.pairs) == 10 + data.counts["noncontextual"] + data.counts["neutral_ties"]
