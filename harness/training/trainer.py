@@ -29,7 +29,7 @@ from harness.io import sha256_of, write_json
 from harness.models.backbones import load_sequence_classifier, load_tokenizer
 from harness.training.batches import batch_plan, encode_pairs
 from harness.training.losses import pair_loss
-from harness.training.modes import MODES
+from harness.training.modes import MODES, ModeContext
 
 META_FILE = "crome_bench.json"
 STATE_FILE = "trainer_state.json"
@@ -87,7 +87,9 @@ def train_reward_model(pairs: list[PreferencePair], config: Config, out_dir: str
 
     model = load_sequence_classifier(cfg.backbone, seed=config.seed)
     _disable_dropout(model)
-    model = MODES.get(cfg.mode).prepare(model, config)
+    sequences = [ids for e in encoded for ids in (e.chosen, e.rejected)]
+    context = ModeContext(config, sequences, tokenizer.pad_token_id, accelerator.device)
+    model = MODES.get(cfg.mode).prepare(model.to(accelerator.device), context)
     params = [p for p in model.parameters() if p.requires_grad]
     optimizer = torch.optim.AdamW(params, lr=tcfg.lr, weight_decay=tcfg.weight_decay)
     scheduler = get_linear_schedule_with_warmup(
