@@ -1,0 +1,83 @@
+"""The suite registry, the context suites run in, and shared helpers (sampling, records)."""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from harness.config import Config
+from harness.data.schema import PreferencePair
+from harness.io import atomic_write_text
+from harness.registry import Registry
+from harness.scoring.reward_model import RewardModel
+from harness.scoring.scorer import Scorer
+from harness.seeding import rng_for
+
+
+@dataclass
+class EvalContext:
+    rm: RewardModel
+    scorer: Scorer
+    config: Config
+    out_dir: Path
+    data: str | None = None  # overrides the suite's default source
+    limit: int | None = None
+
+
+@dataclass(frozen=True)
+class Suite:
+    name: str
+    description: str
+    run: Callable[[EvalContext], dict[str, Any]]
+    default_data: Callable[[Config], str]
+
+
+SUITES: Registry[Suite] = Registry("suite", group="crome_bench.suites")
+
+
+def load_builtin_suites() -> None:
+    import harness.suites.preference  # noqa: F401
+    import harness.suites.rewardbench  # noqa: F401
+    import harness.suites.reword  # noqa: F401
+
+
+def stratified_sample(pairs: list[PreferencePair], limit: int | None, seed: int
+                      ) -> list[PreferencePair]:
+    """``limit`` pairs, proportional per subset with at least one from each (seeded).
+
+    Keeps the input order, so the same limit and seed always pick the same pairs.
+    """
+    if limit is None or limit >= len(pairs):
+        return pairs
+    groups: dict[str | None, list[int]] = defaultdict(list)
+    for i, pair in enumerate(pairs):
+        groups[pair.subset].append(i)
+    # Largest-remainder apportionment, at least one pair per subset.
+    exact = {s: limit * len(ix) / len(pairs) for s, ix in groups.items()}
+    quota = {s: max(1, int(q)) for s, q in exact.items()}
+    by_remainder = sorted(groups, key=lambda s: (-(exact[s] - int(exact[s])), str(s)))
+    for s in by_remainder[: max(0, limit - sum(quota.values()))]:
+        quota[s] += 1
+    while sum(quota.values()) > max(limit, len(groups)):
+        largest = max(quota, key=lambda s: quota[s])
+        quota[largest] -= 1
+    chosen: list[int] = []
+    for subset, indices in groups.items():
+        chosen.extend(rng_for(seed, "stratified", str(subset)).sample(indices, quota[subset]))
+    return [pairs[i] for i in sorted(chosen)]
+
+
+def write_records(path: Path, records: list[dict[str, Any]]) -> None:
+    """Per-item records as JSONL (pandas reads them with ``read_json(lines=True)``)."""
+    atomic_write_text(path, "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records))
+
+
+def pair_outcomes(chosen: list[float], rejected: list[float]) -> tuple[list[int], list[int]]:
+    """(correct, tie) per pair: strict > counts as correct; an exact tie counts as wrong."""
+    correct = [int(c > r) for c, r in zip(chosen, rejected, strict=True)]
+    ties = [int(c == r) for c, r in zip(chosen, rejected, strict=True)]
+    return correct, ties

@@ -1,0 +1,24 @@
+"""Suite ``preference``: pairwise accuracy with a bootstrap 95% CI on any pairs file
+(the trainer's held-out split, or an outside preference set)."""
+
+from __future__ import annotations
+
+from harness.data.loaders import load_pairs
+from harness.stats import accuracy_with_ci
+from harness.suites.base import SUITES, EvalContext, Suite, pair_outcomes, write_records
+
+
+def run(ctx: EvalContext) -> dict:
+    source = ctx.data or ctx.config.data.train
+    pairs = [p for p in load_pairs(source, limit=ctx.limit) if not p.is_tie]
+    chosen, rejected, stats = ctx.scorer.score_pairs(pairs)
+    correct, ties = pair_outcomes(chosen, rejected)
+    write_records(ctx.out_dir / "preference_items.jsonl", [
+        {"key": p.key, "chosen_score": c, "rejected_score": r, "correct": k, "tie": t}
+        for p, c, r, k, t in zip(pairs, chosen, rejected, correct, ties, strict=True)])
+    result = accuracy_with_ci(correct, seed=ctx.config.seed)
+    return {**result, "ties": sum(ties), "truncated": stats["truncated"], "data": source}
+
+
+SUITES.add("preference", Suite("preference", "pairwise accuracy on any pairs file", run,
+                               lambda config: config.data.train))

@@ -1,0 +1,39 @@
+"""Figures for leaderboards (matplotlib, Agg backend): accuracy drop per transform per RM."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from leaderboards.render import label, transforms_of, value
+
+
+def drop_plot(entries: list[dict[str, Any]], path: str | Path) -> Path | None:
+    """Grouped horizontal bars: one group per transform, one bar per RM (drop in points)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    shown = [e for e in entries if e["metrics"].get("reword")]
+    names = transforms_of(shown)
+    if not shown or not names:
+        return None
+    height = 0.8 / len(shown)
+    fig, ax = plt.subplots(figsize=(8, 0.35 * len(names) * max(1, len(shown) / 2) + 1.5))
+    for k, entry in enumerate(shown):
+        transforms = entry["metrics"]["reword"]["transforms"]
+        drops = [100 * (value((transforms.get(n) or {}).get("drop")) or 0.0) for n in names]
+        ax.barh([i + k * height for i in range(len(names))], drops, height=height,
+                label=label(entry))
+    ax.set_yticks([i + 0.4 - height / 2 for i in range(len(names))], names, fontsize=8)
+    ax.invert_yaxis()
+    ax.axvline(0, color="black", linewidth=0.8)
+    ax.set_xlabel("accuracy drop from unchanged RewardBench (points; positive = worse)")
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path

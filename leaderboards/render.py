@@ -1,0 +1,124 @@
+"""Pure functions: results -> markdown tables.
+
+Each RM entry is a dict with ``name``, ``method``, ``form``, ``config_hash``, ``approximate``
+(list of words) and ``metrics`` (the ``metrics.json`` that ``harness eval`` writes, plus
+``bon`` when best-of-N ran). Values are read leniently: a metric may be a number or a dict with
+``accuracy``/``value`` and ``ci``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from tabulate import tabulate
+
+from harness.data.rewardbench import SECTIONS
+
+Entry = dict[str, Any]
+
+
+def value(metric: Any) -> float | None:
+    if metric is None:
+        return None
+    if isinstance(metric, (int, float)):
+        return float(metric)
+    for key in ("accuracy", "value", "score", "diff", "drop"):
+        if key in metric and isinstance(metric[key], (int, float)):
+            return float(metric[key])
+    return None
+
+
+def ci(metric: Any, key: str = "ci") -> tuple[float, float] | None:
+    if isinstance(metric, dict) and isinstance(metric.get(key), (list, tuple)):
+        low, high = metric[key]
+        return float(low), float(high)
+    return None
+
+
+def pct(metric: Any, *, with_ci: bool = True, ci_key: str = "ci", signed: bool = False) -> str:
+    number = value(metric) if not isinstance(metric, (int, float)) else float(metric)
+    if number is None:
+        return "–"
+    text = f"{100 * number:+.1f}" if signed else f"{100 * number:.1f}"
+    interval = ci(metric, ci_key) if with_ci else None
+    if interval:
+        text += f" [{100 * interval[0]:.1f}, {100 * interval[1]:.1f}]"
+    return text
+
+
+def label(entry: Entry) -> str:
+    """RM name, with a dagger when anything about it was approximate."""
+    return entry["name"] + (" †" if entry.get("approximate") else "")
+
+
+def table(headers: list[str], rows: Iterable[list[Any]]) -> str:
+    return tabulate(list(rows), headers=headers, tablefmt="github", disable_numparse=True)
+
+
+def rewardbench_table(entries: list[Entry]) -> str:
+    headers = ["RM", "method", "form", *SECTIONS, "Average", "n"]
+    rows = []
+    for e in entries:
+        rb = e["metrics"].get("rewardbench")
+        if not rb:
+            continue
+        sections = rb.get("sections", {})
+        rows.append([label(e), e.get("method", "–"), e.get("form", "–"),
+                     *(pct(sections.get(s)) for s in SECTIONS),
+                     pct(rb.get("average", rb.get("score"))), str(rb.get("n", "–"))])
+    return table(headers, rows)
+
+
+def preference_table(entries: list[Entry]) -> str:
+    rows = [[label(e), pct(e["metrics"]["preference"]), str(e["metrics"]["preference"].get("n"))]
+            for e in entries if e["metrics"].get("preference")]
+    return table(["RM", "held-out accuracy [95% CI]", "n"], rows)
+
+
+def transforms_of(entries: list[Entry]) -> list[str]:
+    names: list[str] = []
+    for e in entries:
+        for name in e["metrics"].get("reword", {}).get("transforms", {}):
+            if name not in names:
+                names.append(name)
+    return names
+
+
+def reword_table(entries: list[Entry]) -> str:
+    """One row per transform, one column per RM: accuracy and drop from the original [CI]."""
+    names = transforms_of(entries)
+    shown = [e for e in entries if e["metrics"].get("reword")]
+    rows = []
+    for name in names:
+        row = [name]
+        for e in shown:
+            t = e["metrics"]["reword"]["transforms"].get(name)
+            row.append("–" if t is None else
+                       f"{pct(t.get('accuracy'), with_ci=False)} "
+                       f"({pct(t.get('drop'), signed=True)})")
+        rows.append(row)
+    return table(["transform", *(label(e) for e in shown)], rows)
+
+
+def robustness_table(entries: list[Entry]) -> str:
+    rows = []
+    for e in entries:
+        transforms = e["metrics"].get("reword", {}).get("transforms", {})
+        drops = {n: value(t.get("drop")) for n, t in transforms.items()}
+        drops = {n: d for n, d in drops.items() if d is not None}
+        if not drops:
+            continue
+        worst = max(drops, key=lambda n: drops[n])
+        rows.append([label(e), f"{100 * sum(drops.values()) / len(drops):+.1f}",
+                     f"{worst} ({100 * drops[worst]:+.1f})", str(len(drops))])
+    return table(["RM", "mean drop (points)", "worst transform (drop)", "transforms"], rows)
+
+
+def settings_line(entries: list[Entry]) -> str:
+    hashes = sorted({e["config_hash"] for e in entries if e.get("config_hash")})
+    trained = [e["name"] for e in entries if e.get("kind") == "trained"]
+    if len(hashes) == 1:
+        return (f"All trained RMs ({', '.join(trained)}) share one config, hash `{hashes[0]}`: "
+                "same backbone, mode, steps budget, seed and hyper-parameters.")
+    return f"Config hashes differ across RMs: {', '.join(f'`{h}`' for h in hashes)}."
