@@ -8,6 +8,7 @@ trains (or reuses) the vanilla RM on the same original pairs.
 
 from __future__ import annotations
 
+import importlib
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -39,16 +40,21 @@ class Method:
 METHODS: Registry[Method] = Registry("method", group="crome_bench.methods")
 
 
-def load_builtin_methods() -> None:
-    """Import the packages whose modules register the built-in methods."""
-    import baselines.rrm  # noqa: F401
-    import baselines.vanilla  # noqa: F401
+BUILTIN_MODULES = {"vanilla": "baselines.vanilla", "rrm": "baselines.rrm",
+                   "crome": "crome.method"}
 
-    try:
-        import crome.method  # noqa: F401
-    except ModuleNotFoundError as err:
-        if err.name != "crome.method":
-            raise
+
+def get_method(name: str) -> Method:
+    """A method by name, importing the module of a built-in one on first use."""
+    if name in BUILTIN_MODULES and name not in METHODS:
+        importlib.import_module(BUILTIN_MODULES[name])
+    return METHODS.get(name)
+
+
+def load_builtin_methods() -> None:
+    """Import every built-in method (for listings)."""
+    for module in BUILTIN_MODULES.values():
+        importlib.import_module(module)
 
 
 def confidently_right(diff: float, is_tie: bool, threshold: float) -> bool:

@@ -15,7 +15,7 @@ from harness.config import Config
 from harness.data.loaders import load_pairs, write_pairs
 from harness.data.schema import PreferencePair
 from harness.io import write_json
-from harness.methods import METHODS, FilterScores, load_builtin_methods
+from harness.methods import FilterScores, get_method
 from harness.training.batches import split_heldout
 from harness.training.trainer import TrainResult, train_reward_model
 
@@ -46,15 +46,14 @@ def score_differences(model_dir: str | Path, config: Config) -> FilterScores:
 def train_method(method_name: str, config: Config, out_dir: str | Path, *,
                  limit: int | None = None, filter_model: str | None = None,
                  show_progress: bool = True) -> TrainResult:
-    load_builtin_methods()
-    method = METHODS.get(method_name)
+    method = get_method(method_name)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     train, _ = prepare_split(config, out, limit)
     filter_scores = None
     if method.uses_filter:
         if filter_model is None:
-            vanilla = METHODS.get("vanilla").build(train, config, None)
+            vanilla = get_method("vanilla").build(train, config, None)
             result = train_reward_model(vanilla.pairs, config, out / "filter-vanilla",
                                         method="vanilla", show_progress=show_progress)
             filter_model = result.model_dir

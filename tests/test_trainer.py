@@ -1,0 +1,116 @@
+"""The trainer end to end on tiny data: it learns, resumes after a kill, and 2-process DDP
+(gloo on CPU) matches a single process."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from conftest import REPO
+from safetensors.torch import load_file
+
+from harness.config import Config
+from harness.data.loaders import write_pairs
+from harness.data.schema import PreferencePair
+
+TINY = ["model.max_length=64", "train.batch_size=4", "train.lr=1e-4", "data.heldout_size=8",
+        "train.warmup_ratio=0"]
+
+
+def _pairs(n: int) -> list[PreferencePair]:
+    """A cue a small RM can learn quickly: the chosen answer says 'correct'."""
+    return [PreferencePair(f"Question number {i}?", f"A correct answer {i}.",
+                           f"A wrong answer {i}.", None, str(i)) for i in range(n)]
+
+
+def _config(**overrides: str) -> Config:
+    config = Config()
+    for item in TINY + [f"{k}={v}" for k, v in overrides.items()]:
+        config.set(item)
+    return config
+
+
+def _weights(model_dir: Path) -> dict:
+    return load_file(str(model_dir / "model.safetensors"))
+
+
+def _max_diff(a: dict, b: dict) -> float:
+    assert a.keys() == b.keys()
+    return max(float((a[k].float() - b[k].float()).abs().max()) for k in a)
+
+
+def _train(args: list[str], out: Path, data: Path, env=None, **kw) -> subprocess.Popen:
+    cmd = [sys.executable, "-m", "harness", "train", "--data", str(data), "--out", str(out),
+           "--backbone", "minilm-l6", "--no-progress", *sum((["--set", s] for s in TINY), []),
+           *args]
+    return subprocess.Popen(cmd, cwd=REPO, env={**os.environ, **(env or {})},
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, **kw)
+
+
+@pytest.fixture(scope="module")
+def data_file(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("data") / "pairs.jsonl"
+    write_pairs(_pairs(48), path)
+    return path
+
+
+def test_train_learns_and_writes_outputs(tmp_path, data_file):
+    from harness.scoring.reward_model import load_reward_model
+    from harness.training.pipeline import train_method
+
+    config = _config(**{"data.train": str(data_file), "train.epochs": "3"})
+    result = train_method("vanilla", config, tmp_path, show_progress=False)
+    assert result.pairs == 40 and result.steps == 30
+    heldout = [json.loads(line) for line in (tmp_path / "heldout.jsonl").open()]
+    assert len(heldout) == 8
+    meta = json.loads((tmp_path / "model" / "crome_bench.json").read_text())
+    assert meta["identity"]["config"] == config.hash()
+    rm = load_reward_model(str(tmp_path / "model"), max_length=64)
+    prompts = [h["prompt"] for h in heldout]
+    chosen = rm.score(prompts, [h["chosen"] for h in heldout])
+    rejected = rm.score(prompts, [h["rejected"] for h in heldout])
+    assert sum(c > r for c, r in zip(chosen, rejected, strict=True)) >= 7
+    again = train_method("vanilla", config, tmp_path, show_progress=False)
+    assert again.seconds == result.seconds  # finished work is reused, not redone
+
+
+def test_kill_and_resume_gives_the_same_model(tmp_path, data_file):
+    args = ["--set", "train.save_every=2", "--set", "train.epochs=2"]
+    straight = _train(args, tmp_path / "straight", data_file)
+    assert straight.wait(timeout=600) == 0, straight.stdout.read()
+    killed = _train(args, tmp_path / "killed", data_file, start_new_session=True)
+    checkpoint = tmp_path / "killed" / "checkpoint" / "trainer_state.json"
+    deadline = time.time() + 300
+    while not checkpoint.exists() and killed.poll() is None and time.time() < deadline:
+        time.sleep(0.2)
+    assert killed.poll() is None, "training ended before a checkpoint could be killed"
+    os.killpg(killed.pid, signal.SIGKILL)
+    killed.wait()
+    assert not (tmp_path / "killed" / "model").exists()
+    resumed = _train(args, tmp_path / "killed", data_file)
+    output = resumed.stdout.read()
+    assert resumed.wait(timeout=600) == 0, output
+    assert "resuming from step" in output
+    diff = _max_diff(_weights(tmp_path / "straight" / "model"),
+                     _weights(tmp_path / "killed" / "model"))
+    assert diff < 1e-5
+
+
+def test_two_process_ddp_matches_single_process(tmp_path, data_file):
+    single = _train([], tmp_path / "single", data_file)
+    assert single.wait(timeout=600) == 0, single.stdout.read()
+    cmd = [sys.executable, "-m", "accelerate.commands.launch", "--num_processes", "2", "--cpu",
+           "--num_machines", "1", "--mixed_precision", "no", "--dynamo_backend", "no",
+           "-m", "harness", "train", "--data", str(data_file), "--out", str(tmp_path / "ddp"),
+           "--backbone", "minilm-l6", "--no-progress", *sum((["--set", s] for s in TINY), [])]
+    ddp = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, timeout=900,
+                         env={**os.environ, "OMP_NUM_THREADS": "1"})
+    assert ddp.returncode == 0, ddp.stdout + ddp.stderr
+    diff = _max_diff(_weights(tmp_path / "single" / "model"), _weights(tmp_path / "ddp" / "model"))
+    assert diff < 1e-4
