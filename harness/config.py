@@ -89,11 +89,22 @@ class RRMConfig:
 @dataclass
 class CromeConfig:
     oracle: str = field(default="rules", metadata={"help": "gemini | hf | rules"})
-    oracle_model: str = field(default="gemini-2.0-flash", metadata={"help": "oracle model name"})
+    oracle_model: str = field(
+        default="",
+        metadata={"help": "oracle model; empty = its default (gemini-2.0-flash, smollm2-135m)"},
+    )
     tie_weight: float = field(default=1.0, metadata={"help": "lambda on neutral ties"})
     filter_threshold: float | None = 0.9
     neutrals_per_pair: float = 0.5
+    rubrics_per_pair: int = field(
+        default=1, metadata={"help": "rewrites per direction per pair (degrade, upgrade)"}
+    )
     concurrency: int = 4
+    requests_per_minute: float | None = field(
+        default=300.0, metadata={"help": "rate limit on remote oracle calls (none = no limit)"}
+    )
+    retries: int = field(default=5, metadata={"help": "retries on 429/5xx/timeouts, per call"})
+    timeout_s: float = field(default=60.0, metadata={"help": "remote oracle call timeout"})
 
 
 @dataclass

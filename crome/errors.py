@@ -1,0 +1,46 @@
+"""What can go wrong with an oracle call, sorted by what the caller should do about it.
+
+- ``TransientOracleError``: try again later (HTTP 429, 408, 5xx, timeouts, dropped connections);
+- ``MalformedAnswer``: the oracle answered, but not in the asked-for shape: ask again a few
+  times, then skip the item and count it;
+- ``OracleSkip``: the oracle (or a rule) declines honestly, e.g. an upgrade no rule can make;
+  final and cached, counted by reason;
+- ``RequestRejected``: the service refused this one request: skip and count, not cached;
+- ``OracleSetupError``: no use going on (no API key, bad key, unknown model): stop the run with
+  a clear message. It is a ``ConfigError`` so the CLI prints it without a traceback.
+"""
+
+from __future__ import annotations
+
+from harness.config import ConfigError
+
+
+class OracleError(Exception):
+    """Base class for oracle failures."""
+
+
+class TransientOracleError(OracleError):
+    def __init__(self, message: str, status: int | None = None):
+        super().__init__(message)
+        self.status = status
+
+
+class MalformedAnswer(OracleError):
+    """The answer could not be parsed or failed validation; the message says why."""
+
+
+class OracleSkip(OracleError):
+    """A deliberate, reproducible "no rewrite here"; ``reason`` is a short count key."""
+
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason
+
+
+class RequestRejected(OracleError):
+    """The service refused this one request (e.g. HTTP 400 for an over-long input): skip it and
+    count it, keep going, and do not cache it (a later run may fare better)."""
+
+
+class OracleSetupError(ConfigError, OracleError):
+    """The oracle cannot run at all; the message says what to fix."""

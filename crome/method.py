@@ -1,0 +1,79 @@
+"""The ``crome`` training method: augment (rubrics, causal rewrites, neutrals), filter with the
+vanilla RM, and train on originals plus what survived, with the tie loss on the neutrals.
+
+Everything comes from ``config.crome``: the oracle and its model, rewrites and neutrals per pair,
+the filter threshold, the call policy, and lambda (``tie_weight``), which the trainer reads from
+``config.train.tie_weight``: ``MethodData.details["train_overrides"]`` carries it so the pipeline
+can apply it to the training config for this method. Originals are always kept; the filter drops
+augmented pairs the vanilla RM already gets right with confidence
+(``harness.methods.confidently_right``). Counts are reported per augmentation type before and
+after filtering; what the ``rules`` oracle approximates is listed in ``MethodData.approximate``.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+
+from crome.augment import AUGMENTATION_TYPES, AugmentResult, Progress, augment_pairs
+from crome.cache import OracleCache, default_cache_path
+from crome.calls import CallPolicy, OracleRunner
+from crome.oracles import Oracle, make_oracle
+from harness.config import Config
+from harness.data.schema import PreferencePair
+from harness.methods import METHODS, FilterScores, Method, MethodData, filter_augmented
+
+RULES_APPROXIMATION = (
+    "crome oracle 'rules': causal rubrics and rewrites by offline heuristics, not an LLM "
+    "(numbers/entities corrupted, steps dropped, off-topic sentences swapped in, refusals "
+    "turned into compliant non-answers; only wrong equations are upgraded)"
+)
+
+
+def make_runner(config: Config, oracle_name: str | None = None,
+                cache_path: str | Path | None = None) -> tuple[Oracle, OracleRunner]:
+    """The configured oracle and its runner (cache, concurrency, rate limit, retries)."""
+    cfg = config.crome
+    oracle = make_oracle(oracle_name or cfg.oracle, cfg.oracle_model, seed=config.seed,
+                         timeout_s=cfg.timeout_s)
+    cache = OracleCache(cache_path or default_cache_path()) if oracle.cacheable else None
+    policy = CallPolicy(concurrency=cfg.concurrency, requests_per_minute=cfg.requests_per_minute,
+                        retries=cfg.retries)
+    return oracle, OracleRunner(oracle, cache, policy, seed=config.seed)
+
+
+def augment_with_config(pairs: list[PreferencePair], config: Config, *,
+                        oracle_name: str | None = None, cache_path: str | Path | None = None,
+                        progress: Progress | None = None) -> AugmentResult:
+    oracle, runner = make_runner(config, oracle_name, cache_path)
+    try:
+        return augment_pairs(pairs, oracle, runner, seed=config.seed,
+                             rubrics_per_pair=config.crome.rubrics_per_pair,
+                             neutrals_per_pair=config.crome.neutrals_per_pair, progress=progress)
+    finally:
+        if runner.cache is not None:
+            runner.cache.close()
+
+
+def approximations(result: AugmentResult) -> list[str]:
+    return [RULES_APPROXIMATION] if result.approximate else []
+
+
+def build(pairs: list[PreferencePair], config: Config,
+          filter_scores: FilterScores | None = None) -> MethodData:
+    result = augment_with_config(pairs, config)
+    kept, dropped = filter_augmented(result.pairs, config.crome.filter_threshold, filter_scores)
+    kept_by_type = Counter(p.extra["augmentation"] for p in kept)
+    counts = dict(result.counts)
+    counts["filtered_out"] = dropped
+    counts.update({f"{t}_kept": kept_by_type.get(t, 0) for t in AUGMENTATION_TYPES})
+    details = {
+        "oracle": result.oracle, "oracle_model": result.model, **result.details,
+        "train_overrides": {"train.tie_weight": config.crome.tie_weight},
+    }
+    return MethodData(list(pairs) + kept, counts, approximations(result), details)
+
+
+METHODS.add("crome", Method(
+    "crome", "Crome: oracle causal rubrics, degrade/upgrade rewrites, irrelevant-query neutral "
+    "ties; filtered by the vanilla RM", build, uses_filter=True))

@@ -1,0 +1,75 @@
+"""The ``hf`` oracle: a local chat model through transformers (no network, no key).
+
+``smollm2-135m`` by default (ships with the project, runs on a laptop CPU); any Hub id or local
+path works on a machine that has it. Small models follow JSON schemas poorly, so this oracle uses
+the ``text`` prompt format (rubrics as a list, rewrites as the bare answer) and the tolerant
+parsers of ``crome.prompts``. Decoding is greedy, so the same input always gives the same answer:
+a malformed answer is skipped at once (asking again would repeat it) and answers are cached.
+A 135M model's rewrites are poor; they are real model rewrites, not heuristics, so they are
+not labelled approximate, and the counts show how many were usable.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+from crome import prompts
+from crome.errors import OracleSkip
+from crome.oracles import ORACLES, Oracle
+from crome.rubrics import Rubric
+
+
+@ORACLES.register("hf")
+class HFOracle(Oracle):
+    name = "hf"
+    default_model = "smollm2-135m"
+    deterministic = True
+    max_concurrency = 1
+
+    def __init__(self, model: str = "", *, seed: int = 0, max_new_tokens: int = 384,
+                 max_answer_chars: int = 2000, **options: Any):
+        super().__init__(model, seed=seed)
+        self.max_new_tokens = max_new_tokens
+        self.max_answer_chars = max_answer_chars
+        self._loaded: tuple[Any, Any] | None = None
+        self._lock = threading.Lock()
+
+    def _model(self) -> tuple[Any, Any]:
+        with self._lock:
+            if self._loaded is None:
+                from harness.models.backbones import load_causal_lm
+
+                model, tokenizer = load_causal_lm(self.model)
+                model.eval()
+                self._loaded = (model, tokenizer)
+            return self._loaded
+
+    def generate(self, text: str, max_new_tokens: int) -> str:
+        """One greedy chat completion."""
+        import torch
+
+        model, tokenizer = self._model()
+        inputs = tokenizer.apply_chat_template(
+            [{"role": "user", "content": text}], add_generation_prompt=True,
+            return_tensors="pt", return_dict=True,
+        )
+        with self._lock, torch.no_grad():
+            output = model.generate(
+                **inputs, max_new_tokens=max_new_tokens, do_sample=False,
+                pad_token_id=tokenizer.pad_token_id,
+            )
+        return tokenizer.decode(output[0, inputs["input_ids"].shape[1]:], skip_special_tokens=True)
+
+    def rubrics(self, prompt: str) -> list[Rubric]:
+        text = self.generate(prompts.rubrics_prompt(prompt, "text"), 64)
+        return prompts.parse_rubrics(text, "text")
+
+    def rewrite(self, prompt: str, answer: str, rubric: Rubric, direction: str) -> str | None:
+        if len(answer) > self.max_answer_chars:
+            raise OracleSkip("too_long")  # a cut answer could not be "the same but for one thing"
+        _, tokenizer = self._model()
+        budget = min(self.max_new_tokens, int(len(tokenizer.encode(answer)) * 1.5) + 16)
+        text = self.generate(prompts.rewrite_prompt(prompt, answer, rubric, direction, "text"),
+                             budget)
+        return prompts.parse_rewrite(text, answer, "text")
