@@ -21,6 +21,7 @@ COMMAND_MODULES = (
     "harness.commands.config",
     "harness.commands.eval",
     "harness.commands.train",
+    "harness.commands.augment",
 )
 
 
