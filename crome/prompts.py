@@ -57,8 +57,8 @@ reasoning. Do not list surface features such as length, tone, style or formattin
 """
 
 _RUBRICS_JSON = """\
-Answer in JSON: {{"rubrics": [{{"name": "short_snake_case_name", "description": "one \
-sentence"}}]}}.
+Answer in JSON: {"rubrics": [{"name": "short_snake_case_name", "description": "one \
+sentence"}]}.
 """
 
 _RUBRICS_TEXT = """\

@@ -41,6 +41,21 @@ def _api_key() -> str:
     )
 
 
+def _transport_errors() -> tuple[type[BaseException], ...]:
+    """Timeouts and connection failures of whichever HTTP stack google-genai uses (httpx or its
+    successor httpx2, depending on the version installed)."""
+    import importlib
+
+    found: list[type[BaseException]] = []
+    for name in ("httpx", "httpx2"):
+        try:
+            module = importlib.import_module(name)
+        except ImportError:
+            continue
+        found.append(module.TransportError)  # timeouts, connect and read errors
+    return tuple(found)
+
+
 @ORACLES.register("gemini")
 class GeminiOracle(Oracle):
     name = "gemini"
@@ -70,7 +85,6 @@ class GeminiOracle(Oracle):
         return text
 
     def _generate(self, text: str, schema: dict[str, Any]) -> str:
-        import httpx
         from google.genai import errors
 
         config = self._types.GenerateContentConfig(
@@ -87,7 +101,7 @@ class GeminiOracle(Oracle):
             if err.code in (401, 403, 404) or "API key" in (err.message or ""):
                 raise OracleSetupError(message) from None
             raise RequestRejected(message) from None
-        except (httpx.TimeoutException, httpx.TransportError) as err:
+        except _transport_errors() as err:
             raise TransientOracleError(self._scrub(f"gemini: {type(err).__name__}")) from None
         candidates = response.candidates or []
         reason = str(candidates[0].finish_reason or "") if candidates else "NO_CANDIDATES"

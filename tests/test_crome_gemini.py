@@ -1,0 +1,208 @@
+"""The ``gemini`` oracle with the real google-genai client against a local stand-in server.
+
+The server speaks Gemini's REST format (``POST .../models/{model}:generateContent`` -> candidates
+/ content / parts / text, errors as ``{"error": {code, message, status}}``) on 127.0.0.1, found
+by the client through google-genai's own GOOGLE_GEMINI_BASE_URL variable. Scripted faults (429,
+500, a timeout, a malformed answer) come first; the run must still complete, a rerun must be
+served from the cache with zero calls, and the API key must not appear in any file written.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+
+from crome.calls import CallPolicy
+from harness.cli import main
+from harness.data.loaders import load_pairs, write_pairs
+from harness.data.schema import PreferencePair
+
+KEY = "test-key-5f3a9c1e-never-write-me"
+
+
+def _good_answer(prompt: str) -> str:
+    if "attributes of an answer" in prompt:
+        return json.dumps({"rubrics": [
+            {"name": "Correctness", "description": "facts are right"},
+            {"name": "relevance", "description": "answers the question"},
+            {"name": "length", "description": "spurious, must be dropped"}]})
+    answer = re.search(r"The answer to rewrite:\n<<<\n(.*)\n>>>", prompt, re.S).group(1)
+    if "clearly WORSE" in prompt:
+        return json.dumps({"changed": True, "rewrite": answer.replace("4", "5") + " (worse)"})
+    return json.dumps({"changed": True, "rewrite": answer + " Indeed."})
+
+
+class FakeGemini:
+    """Scripted replies first (``429``, ``500``, ``timeout``, ``malformed``), then good ones."""
+
+    def __init__(self, script: list[str], key: str = KEY):
+        self.script = list(script)
+        self.calls = 0
+        self.paths: list[str] = []
+        self.lock = threading.Lock()
+        owner = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args):  # keep test output clean
+                pass
+
+            def _send(self, status: int, body: dict) -> None:
+                data = json.dumps(body).encode()
+                try:
+                    self.send_response(status)
+                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Length", str(len(data)))
+                    self.end_headers()
+                    self.wfile.write(data)
+                except (BrokenPipeError, ConnectionResetError):
+                    pass  # the client gave up (timeout test)
+
+            def do_POST(self):  # noqa: N802 (http.server's name)
+                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+                with owner.lock:
+                    owner.calls += 1
+                    owner.paths.append(self.path)
+                    action = owner.script.pop(0) if owner.script else "good"
+                if self.headers.get("x-goog-api-key") != key:
+                    return self._send(401, {"error": {"code": 401, "message": "bad key",
+                                                      "status": "UNAUTHENTICATED"}})
+                if not self.path.endswith(":generateContent"):
+                    return self._send(404, {"error": {"code": 404, "message": "no such method",
+                                                      "status": "NOT_FOUND"}})
+                if action in ("429", "500"):
+                    status = {"429": "RESOURCE_EXHAUSTED", "500": "INTERNAL"}[action]
+                    return self._send(int(action), {"error": {
+                        "code": int(action), "message": "scripted fault", "status": status}})
+                if action == "timeout":
+                    time.sleep(1.5)
+                prompt = body["contents"][0]["parts"][0]["text"]
+                text = "{not json at all" if action == "malformed" else _good_answer(prompt)
+                return self._send(200, {
+                    "candidates": [{"content": {"parts": [{"text": text}], "role": "model"},
+                                    "finishReason": "STOP", "index": 0}],
+                    "usageMetadata": {"promptTokenCount": 10, "candidatesTokenCount": 5,
+                                      "totalTokenCount": 15},
+                    "modelVersion": "gemini-2.0-flash"})
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def __enter__(self) -> FakeGemini:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def gemini_env(monkeypatch):
+    monkeypatch.delenv("GOOGLE_API_KEY", raising=False)
+    monkeypatch.setenv("GEMINI_API_KEY", KEY)
+    # Fast backoff: the retry logic under test is ours, its real delays are not.
+    monkeypatch.setattr("crome.method.CallPolicy",
+                        lambda **kw: CallPolicy(**kw, backoff_s=0.01, max_backoff_s=0.05))
+
+    def serve(script: list[str]) -> FakeGemini:
+        server = FakeGemini(script)
+        monkeypatch.setenv("GOOGLE_GEMINI_BASE_URL", server.url)
+        return server
+
+    return serve
+
+
+def _pairs(tmp_path: Path) -> Path:
+    pairs = [
+        PreferencePair("What is 2 + 2?", "2 + 2 = 4.", "It is 5.", id="a"),
+        PreferencePair("Name a prime number.", "7 is prime.", "4 is prime.", id="b"),
+        PreferencePair("Capital of France?", "Paris is the capital.", "Lyon.", id="c"),
+    ]
+    path = tmp_path / "pairs.jsonl"
+    write_pairs(pairs, path)
+    return path
+
+
+def _files_contain(root: Path, secret: str) -> list[str]:
+    return [str(p) for p in root.rglob("*") if p.is_file() and secret.encode() in p.read_bytes()]
+
+
+def test_gemini_faults_cache_and_no_key_on_disk(tmp_path, gemini_env, capsys):
+    data = _pairs(tmp_path)
+    cache = tmp_path / "cache" / "answers.sqlite"
+    argv = ["augment", "--method", "crome", "--oracle", "gemini", "--data", str(data),
+            "--cache", str(cache), "--no-progress", "--set", "crome.timeout_s=0.5",
+            "--set", "crome.neutrals_per_pair=1", "--set", "crome.requests_per_minute=6000"]
+    with gemini_env(["429", "500", "timeout", "malformed"]) as server:
+        assert main([*argv, "--out", str(tmp_path / "out1.jsonl")]) == 0
+        first_calls = server.calls
+        first = capsys.readouterr().out
+        # 3 rubric prompts + 6 rewrites, plus one extra call per scripted fault.
+        assert first_calls == 9 + 4
+        assert all(re.search(r"/models/gemini-2\.0-flash:generateContent$", p)
+                   for p in server.paths)
+        assert main([*argv, "--out", str(tmp_path / "out2.jsonl")]) == 0
+        assert server.calls == first_calls  # the rerun is served from the cache
+        second = capsys.readouterr().out
+    assert re.search(r"oracle_calls\s*│\s*13\b", first)
+    assert re.search(r"transient_errors\s*│\s*3\b", first)
+    assert re.search(r"malformed_answers\s*│\s*1\b", first)
+    assert re.search(r"oracle_calls\s*│\s*0\b", second)
+    assert re.search(r"cache_hits\s*│\s*9\b", second)
+    out1 = load_pairs(str(tmp_path / "out1.jsonl"))
+    out2 = load_pairs(str(tmp_path / "out2.jsonl"))
+    assert [p.to_record() for p in out1] == [p.to_record() for p in out2]
+    types = sorted(p.extra["augmentation"] for p in out1)
+    assert types == ["causal-degrade"] * 3 + ["causal-upgrade"] * 3 + ["neutral"] * 3
+    causal = [p for p in out1 if p.extra["augmentation"].startswith("causal")]
+    assert {p.extra["oracle"] for p in causal} == {"gemini"}
+    assert {p.extra["approximate"] for p in causal} == {False}
+    assert {p.extra["rubric"] for p in causal} <= {"correctness", "relevance"}  # no "length"
+    degrade = next(p for p in out1 if p.id.startswith("a#crome-degrade-"))
+    assert degrade.chosen == "2 + 2 = 4." and degrade.rejected == "2 + 2 = 5. (worse)"
+    assert _files_contain(tmp_path, KEY) == []
+    assert KEY not in first + second
+
+
+def test_gemini_persistent_malformed_is_skipped_and_counted(tmp_path, gemini_env):
+    from crome.method import augment_with_config
+    from harness.config import Config
+
+    pairs = load_pairs(str(_pairs(tmp_path)))[:1]
+    config = Config()
+    config.set_value("crome.neutrals_per_pair", 0.0)
+    config.set_value("crome.requests_per_minute", None)
+    # Every call malformed: 1 rubric request and 2 rewrites (x2 fallback rubrics tried each),
+    # each asked 1 + malformed_retries (2) times.
+    with gemini_env(["malformed"] * 100) as server:
+        result = augment_with_config(pairs, config, oracle_name="gemini",
+                                     cache_path=tmp_path / "c.sqlite")
+    assert result.pairs == []
+    assert result.counts["rubrics_fallback"] == 1
+    assert result.counts["degrade_skipped"] == result.counts["upgrade_skipped"] == 1
+    assert result.counts["malformed_skipped"] == 1 + 2 * 3
+    assert server.calls == result.counts["oracle_calls"] == 3 * (1 + 2 * 3)
+
+
+def test_gemini_needs_a_key_and_a_valid_one(tmp_path, gemini_env, monkeypatch, capsys):
+    data = _pairs(tmp_path)
+    argv = ["augment", "--oracle", "gemini", "--data", str(data), "--no-progress",
+            "--cache", str(tmp_path / "c.sqlite"), "--out", str(tmp_path / "o.jsonl")]
+    monkeypatch.delenv("GEMINI_API_KEY")
+    assert main(argv) == 2
+    assert "GEMINI_API_KEY" in capsys.readouterr().err
+    monkeypatch.setenv("GEMINI_API_KEY", "wrong-key-0000")
+    with gemini_env([]) as server:
+        assert main(argv) == 2  # 401: stop at once, not one skipped item per call
+    err = capsys.readouterr().err
+    assert "401" in err and "wrong-key-0000" not in err
+    assert server.calls <= 4  # at most the calls already in flight
+    assert not (tmp_path / "o.jsonl").exists()
