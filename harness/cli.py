@@ -22,6 +22,8 @@ COMMAND_MODULES = (
     "harness.commands.eval",
     "harness.commands.train",
     "harness.commands.augment",
+    "harness.commands.run",
+    "harness.commands.leaderboard",
 )
 
 
@@ -45,9 +47,6 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _quiet_libraries() -> None:
     """Keep the terminal for our progress and tables: silence load reports and library bars."""
-    import os
-
-    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     try:
         from transformers.utils import logging as hf_logging
 

@@ -37,3 +37,13 @@ def drop_plot(entries: list[dict[str, Any]], path: str | Path) -> Path | None:
     fig.savefig(path, dpi=110)
     plt.close(fig)
     return path
+
+
+BON_PLOTTERS: list = []  # callables (entries, out_dir) -> {name: relative png path}
+
+
+def bon_plots(entries: list[dict[str, Any]], out_dir: Path) -> dict[str, str]:
+    images: dict[str, str] = {}
+    for plotter in BON_PLOTTERS:
+        images.update(plotter(entries, out_dir))
+    return images

@@ -122,3 +122,13 @@ def settings_line(entries: list[Entry]) -> str:
         return (f"All trained RMs ({', '.join(trained)}) share one config, hash `{hashes[0]}`: "
                 "same backbone, mode, steps budget, seed and hyper-parameters.")
     return f"Config hashes differ across RMs: {', '.join(f'`{h}`' for h in hashes)}."
+
+
+EXTRA_SECTIONS: list = []  # callables (entries) -> list of markdown lines; suites add theirs
+
+
+def extra_sections(entries: list[Entry]) -> list[str]:
+    lines: list[str] = []
+    for section in EXTRA_SECTIONS:
+        lines += section(entries)
+    return lines

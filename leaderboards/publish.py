@@ -1,0 +1,75 @@
+"""Publish a leaderboard: read run folders, write ``README.md`` and PNGs into one folder.
+
+A run folder holds ``results.json`` (written by ``harness run``): the run card's essentials and
+one entry per RM (name, kind, method, form, config hash, approximate notes, metrics).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from harness.io import atomic_write_text
+from leaderboards import render
+from leaderboards.plots import drop_plot
+
+
+def read_results(run_dirs: list[str | Path]) -> tuple[list[dict[str, Any]], list[dict]]:
+    entries, runs = [], []
+    for run_dir in run_dirs:
+        path = Path(run_dir) / "results.json"
+        if not path.exists():
+            raise FileNotFoundError(f"{path}: not a finished run (no results.json)")
+        data = json.loads(path.read_text())
+        runs.append(data)
+        multi = len(run_dirs) > 1
+        for entry in data["entries"]:
+            entries.append({**entry, "name": f"{data['run']}/{entry['name']}" if multi
+                            else entry["name"]})
+    return entries, runs
+
+
+def build_markdown(entries: list[dict[str, Any]], runs: list[dict], images: dict[str, str]
+                   ) -> str:
+    parts = ["# crome-bench leaderboard", ""]
+    for run in runs:
+        parts += [f"Run `{run['run']}`, config `{run['config_hash']}`, made by:", "",
+                  f"```\n{run['command']}\n```", ""]
+    parts += [render.settings_line(entries), ""]
+    approximate = sorted({note for e in entries for note in e.get("approximate", [])})
+    if approximate:
+        parts += ["† approximate: " + "; ".join(approximate), ""]
+    if any(e["metrics"].get("preference") for e in entries):
+        parts += ["## Held-out preference accuracy", "", render.preference_table(entries), ""]
+    if any(e["metrics"].get("rewardbench") for e in entries):
+        parts += ["## RewardBench", "", "Section scores weighted as reward-bench does; Average is "
+                  "the unweighted mean of the sections. [95% bootstrap CI]", "",
+                  render.rewardbench_table(entries), ""]
+    if any(e["metrics"].get("reword") for e in entries):
+        parts += ["## Transformed RewardBench (reWordBench-style)", "",
+                  "Accuracy after each transform (drop from the same pairs unchanged, "
+                  "[95% paired CI]); positive drop = worse.", "",
+                  render.reword_table(entries), "", "### Robustness summary", "",
+                  render.robustness_table(entries), ""]
+        if "drops" in images:
+            parts += [f"![accuracy drop per transform]({images['drops']})", ""]
+    extra = [section for section in (render.extra_sections(entries) or [])]
+    parts += extra
+    return "\n".join(parts)
+
+
+def publish(run_dirs: list[str | Path], out_dir: str | Path) -> Path:
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    entries, runs = read_results(run_dirs)
+    images = {}
+    if drop_plot(entries, out / "reword_drops.png"):
+        images["drops"] = "reword_drops.png"
+    from leaderboards.plots import bon_plots
+
+    images.update(bon_plots(entries, out))
+    text = build_markdown(entries, runs, images)
+    target = out / "README.md"
+    atomic_write_text(target, text)
+    return target
