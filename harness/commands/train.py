@@ -10,7 +10,8 @@ from harness.commands.config import add_config_args, config_from_args
 def add_to(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("train", help="train a reward model (vanilla, rrm, crome)")
     parser.add_argument("--method", default="vanilla", help="vanilla | rrm | crome")
-    parser.add_argument("--data", default=None, help="training pairs: file, Hub id or embedded:NAME")
+    parser.add_argument("--data", default=None,
+                        help="training pairs: file, Hub id or embedded:NAME")
     parser.add_argument("--backbone", default=None, help="backbone name, Hub id or local path")
     parser.add_argument("--mode", default=None, help="full | lora")
     parser.add_argument("--out", required=True, help="output folder (rerun to resume)")

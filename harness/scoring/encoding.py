@@ -1,108 +1,254 @@
 """(prompt, response) -> token ids, the same way for training and scoring.
 
-Template: the tokenizer's chat template when it has one (user prompt, assistant response); else
-the tokenizer's text-pair encoding ([CLS] prompt [SEP] response [SEP] for BERT). Segment ids are
-not used (all zeros), identically in training and scoring.
+Template: the tokenizer's chat template when it has one (the prompt as a user turn, or the
+prompt's own message list, then the response as the assistant turn), tokenised like
+``apply_chat_template(tokenize=True)`` does (no special tokens added on top of the template's);
+a doubled leading BOS is collapsed (reward-bench's guard, for templates that write BOS into a
+text the tokenizer also prefixes). Without a template: the tokenizer's text-pair encoding
+([CLS] prompt [SEP] response [SEP] for BERT). Segment ids are not used (all zeros), identically
+in training and scoring.
 
-Truncation policy, when the whole input exceeds ``max_length`` tokens: keep the START of the
-prompt and the END of the response. The content budget is ``max_length`` minus the template's own
-tokens; the prompt keeps at most ``max(budget - len(response), budget // 4)`` tokens (so a long
-few-shot prompt cannot crowd out the answer, which is what is being judged, and a long answer
-still leaves the prompt a quarter), and the response keeps its last ``budget - prompt_kept``
-tokens. Nothing is ever dropped; the caller is told which inputs were cut.
+Truncation policy, when an input exceeds ``max_length`` tokens: keep the START of the prompt
+and the END of the response; template and special tokens always survive. The content budget is
+``max_length`` minus the template's tokens; the prompt keeps at most
+``max(budget - len(response), budget // 4)`` tokens (so a long few-shot prompt cannot crowd out
+the answer, which is what is being judged, and a long answer still leaves the prompt a quarter),
+and the response keeps its last ``budget - prompt_kept`` tokens. Multi-turn prompts are cut as
+one stream in order (later turns lose tokens first). Nothing is ever dropped: callers are told
+which inputs were cut.
+
+Speed: ``encode_many`` renders the template once per message shape (the template is split
+around placeholder contents and checked to copy contents verbatim) and tokenises all texts in
+one batched call with character offsets, which say which tokens are prompt, response or
+template. Cutting then removes tokens, so the kept tokens are exactly those of the full text.
 """
 
 from __future__ import annotations
 
+import weakref
 from typing import Any
 
-TEMPLATE_VERSION = 1  # bump when the encoding changes: it is part of every RM fingerprint
+TEMPLATE_VERSION = 2  # bump when the encoding changes: it is part of every RM fingerprint
+
+TEMPLATE, PROMPT, RESPONSE = 0, 1, 2
+Span = tuple[int, int, int]  # (start char, end char, PROMPT | RESPONSE)
+
+_CACHE: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
-def _messages(prompt: Any) -> list[dict[str, str]]:
+def split_budget(budget: int, n_prompt: int, n_response: int) -> tuple[int, int]:
+    """(prompt tokens kept, response tokens kept) for a content budget (the policy above)."""
+    budget = max(budget, 0)
+    if n_prompt + n_response <= budget:
+        return n_prompt, n_response
+    prompt_keep = min(n_prompt, max(budget - n_response, budget // 4))
+    return prompt_keep, min(n_response, budget - prompt_keep)
+
+
+def messages_of(prompt: Any) -> list[dict[str, str]]:
     if isinstance(prompt, str):
         return [{"role": "user", "content": prompt}]
     return [dict(m) for m in prompt]
 
 
-def _guard_double_bos(ids: list[int], tokenizer) -> list[int]:
-    """Chat templates that write BOS themselves plus a tokenizer that adds it give two BOS."""
-    bos = tokenizer.bos_token_id
-    if bos is not None and len(ids) > 1 and ids[0] == bos and ids[1] == bos:
-        return ids[1:]
-    return ids
+def encode(tokenizer, prompt: Any, response: str, max_length: int) -> tuple[list[int], bool]:
+    """Token ids for one (prompt, response) and whether anything was cut."""
+    return encode_many(tokenizer, [prompt], [response], max_length)[0]
 
 
-def _split(budget: int, n_prompt: int, n_response: int) -> tuple[int, int]:
-    prompt_keep = min(n_prompt, max(budget - n_response, budget // 4))
-    return prompt_keep, min(n_response, budget - prompt_keep)
-
-
-def _tokens(tokenizer, text: str) -> list[int]:
-    return tokenizer(text, add_special_tokens=False)["input_ids"]
-
-
-def _chat(tokenizer, prompt: Any, response: str) -> list[int]:
-    messages = _messages(prompt) + [{"role": "assistant", "content": response}]
-    text = tokenizer.apply_chat_template(messages, tokenize=False)
-    return _guard_double_bos(_tokens(tokenizer, text), tokenizer)
-
-
-def _cut_prompt(tokenizer, prompt: Any, keep: int) -> Any:
-    """Keep the first ``keep`` content tokens of the prompt, across its messages in order."""
+def encode_many(tokenizer, prompts: list[Any], responses: list[str], max_length: int
+                ) -> list[tuple[list[int], bool]]:
+    """``encode`` for many inputs at once (one batched tokenizer call)."""
+    if not prompts:
+        return []
+    if getattr(tokenizer, "chat_template", None):
+        ids, cats = _chat_tokens(tokenizer, prompts, responses, max_length)
+    else:
+        ids, cats = _pair_tokens(tokenizer, prompts, responses)
     out = []
-    for message in _messages(prompt):
-        ids = _tokens(tokenizer, message["content"])
-        if keep <= 0:
-            break
-        out.append({**message, "content": tokenizer.decode(ids[:keep])})
-        keep -= len(ids)
+    for seq, cat in zip(ids, cats, strict=True):
+        seq, cat = _guard_double_bos(tokenizer, seq, cat)
+        out.append(_truncate(seq, cat, max_length) if len(seq) > max_length else (seq, False))
     return out
 
 
-def encode(tokenizer, prompt: Any, response: str, max_length: int) -> tuple[list[int], bool]:
-    """Token ids for one (prompt, response) and whether anything was cut."""
-    if getattr(tokenizer, "chat_template", None):
-        ids = _chat(tokenizer, prompt, response)
-        if len(ids) <= max_length:
-            return ids, False
-        p_ids = [t for m in _messages(prompt) for t in _tokens(tokenizer, m["content"])]
-        r_ids = _tokens(tokenizer, response)
-        overhead = len(ids) - len(p_ids) - len(r_ids)
-        budget = max_length - overhead
-        for _ in range(4):  # re-tokenising decoded text can shift a token or two
-            p_keep, r_keep = _split(max(budget, 2), len(p_ids), len(r_ids))
-            ids = _chat(tokenizer, _cut_prompt(tokenizer, prompt, p_keep),
-                        tokenizer.decode(r_ids[len(r_ids) - r_keep:]))
-            if len(ids) <= max_length:
-                return ids, True
-            budget -= len(ids) - max_length
-        return ids[len(ids) - max_length:], True
-    text = prompt if isinstance(prompt, str) else "\n\n".join(m["content"] for m in prompt)
-    p_ids, r_ids = _tokens(tokenizer, text), _tokens(tokenizer, response)
-    budget = max_length - sum(map(len, _pair_layout(tokenizer)))
-    cut = len(p_ids) + len(r_ids) > budget
-    if cut:
-        p_keep, r_keep = _split(budget, len(p_ids), len(r_ids))
-        p_ids, r_ids = p_ids[:p_keep], r_ids[len(r_ids) - r_keep:]
+def _truncate(ids: list[int], cats: list[int], max_length: int) -> tuple[list[int], bool]:
+    n_prompt, n_response = cats.count(PROMPT), cats.count(RESPONSE)
+    n_template = len(ids) - n_prompt - n_response
+    keep_p, keep_r = split_budget(max_length - n_template, n_prompt, n_response)
+    kept, seen_p, seen_r = [], 0, 0
+    for token, cat in zip(ids, cats, strict=True):
+        if cat == PROMPT:
+            seen_p += 1
+            if seen_p > keep_p:
+                continue
+        elif cat == RESPONSE:
+            seen_r += 1
+            if seen_r <= n_response - keep_r:
+                continue
+        kept.append(token)
+    if len(kept) > max_length:  # the template alone is longer than max_length: head and tail
+        head = max_length // 2
+        kept = kept[:head] + kept[len(kept) - (max_length - head):]
+    return kept, True
+
+
+def _guard_double_bos(tokenizer, ids: list[int], cats: list[int]) -> tuple[list[int], list[int]]:
+    bos = getattr(tokenizer, "bos_token_id", None)
+    if bos is not None and len(ids) > 1 and ids[0] == bos and ids[1] == bos:
+        return ids[1:], cats[1:]
+    return ids, cats
+
+
+# -- chat template -------------------------------------------------------------------------------
+
+def _chat_tokens(tokenizer, prompts, responses, max_length: int
+                 ) -> tuple[list[list[int]], list[list[int]]]:
+    rendered = [_render(tokenizer, p, r) for p, r in zip(prompts, responses, strict=True)]
+    texts = [text for text, _ in rendered]
+    if not getattr(tokenizer, "is_fast", False):
+        return _pieces_tokens(tokenizer, rendered)
+    ids, offsets = _batch_with_offsets(tokenizer, texts)
+    # Categories matter only for inputs that will be cut; the rest are all "template".
+    cats = [_categories(offs, spans) if len(seq) > max_length else [TEMPLATE] * len(seq)
+            for seq, offs, (_, spans) in zip(ids, offsets, rendered, strict=True)]
+    return ids, cats
+
+
+def _batch_with_offsets(tokenizer, texts: list[str]) -> tuple[list[list[int]], list[list]]:
+    """Ids and character offsets for many texts, through the Rust tokenizer when possible
+    (the transformers wrapper spends as long converting the output as tokenising)."""
+    backend = getattr(tokenizer, "backend_tokenizer", None)
+    if backend is not None and backend.truncation is None and backend.padding is None:
+        encodings = backend.encode_batch(texts, add_special_tokens=False)
+        return [e.ids for e in encodings], [e.offsets for e in encodings]
+    enc = tokenizer(texts, add_special_tokens=False, return_offsets_mapping=True)
+    return [list(ids) for ids in enc["input_ids"]], list(enc["offset_mapping"])
+
+
+def _categories(offsets, spans: list[Span]) -> list[int]:
+    """Each token's part, by the character where it starts (zero-width tokens: template)."""
+    cats, k = [], 0
+    for start, end in offsets:
+        while k < len(spans) and spans[k][1] <= start:
+            k += 1
+        inside = k < len(spans) and spans[k][0] <= start < spans[k][1] and end > start
+        cats.append(spans[k][2] if inside else TEMPLATE)
+    return cats
+
+
+def _pieces_tokens(tokenizer, rendered) -> tuple[list[list[int]], list[list[int]]]:
+    """Slow tokenizers (no offsets): tokenise template pieces and contents separately."""
+    all_ids, all_cats = [], []
+    for text, spans in rendered:
+        ids: list[int] = []
+        cats: list[int] = []
+        cursor = 0
+        for start, end, kind in [*spans, (len(text), len(text), TEMPLATE)]:
+            for part, cat in ((text[cursor:start], TEMPLATE), (text[start:end], kind)):
+                if part:
+                    piece = tokenizer(part, add_special_tokens=False)["input_ids"]
+                    ids += piece
+                    cats += [cat] * len(piece)
+            cursor = end
+        all_ids.append(ids)
+        all_cats.append(cats)
+    return all_ids, all_cats
+
+
+def _render(tokenizer, prompt: Any, response: str) -> tuple[str, list[Span]]:
+    """The templated text and the character spans of the prompt contents and the response."""
+    messages = messages_of(prompt) + [{"role": "assistant", "content": response}]
+    pieces = _skeleton(tokenizer, tuple(m["role"] for m in messages))
+    kinds = [PROMPT] * (len(messages) - 1) + [RESPONSE]
+    if pieces is not None:
+        parts, spans, pos = [pieces[0]], [], len(pieces[0])
+        for message, kind, tail in zip(messages, kinds, pieces[1:], strict=True):
+            content = message["content"]
+            spans.append((pos, pos + len(content), kind))
+            parts += [content, tail]
+            pos += len(content) + len(tail)
+        return "".join(parts), [s for s in spans if s[1] > s[0]]
+    # A template that edits contents (strips, escapes): render for real, find contents in order.
+    text = tokenizer.apply_chat_template(messages, tokenize=False)
+    spans, cursor = [], 0
+    for message, kind in zip(messages, kinds, strict=True):
+        content = message["content"]
+        for candidate in (content, content.strip()):
+            at = text.find(candidate, cursor) if candidate else -1
+            if at >= 0:
+                spans.append((at, at + len(candidate), kind))
+                cursor = at + len(candidate)
+                break
+    return text, spans
+
+
+def _skeleton(tokenizer, roles: tuple[str, ...]) -> list[str] | None:
+    """The template split around each message's content, or None if it edits contents."""
+    try:
+        cache = _CACHE.setdefault(tokenizer, {})
+    except TypeError:
+        cache = {}
+    key = (roles, tokenizer.chat_template)
+    if key not in cache:
+        cache[key] = _build_skeleton(tokenizer, roles)
+    return cache[key]
+
+
+def _build_skeleton(tokenizer, roles: tuple[str, ...]) -> list[str] | None:
+    def render(contents: list[str]) -> str:
+        return tokenizer.apply_chat_template(
+            [{"role": r, "content": c} for r, c in zip(roles, contents, strict=True)],
+            tokenize=False)
+
+    marks = [f"\ue000{i}\ue001" for i in range(len(roles))]
+    text = render(marks)
+    pieces, cursor = [], 0
+    for mark in marks:
+        at = text.find(mark, cursor)
+        if at < 0 or text.count(mark) != 1:
+            return None
+        pieces.append(text[cursor:at])
+        cursor = at + len(mark)
+    pieces.append(text[cursor:])
+    # Contents must be copied verbatim (no strip/escape): check with awkward contents.
+    probe = [f"  \n{i}<x> & {{y}}\n " for i in range(len(roles))]
+    expected = pieces[0] + "".join(c + tail for c, tail in zip(probe, pieces[1:], strict=True))
+    return pieces if render(probe) == expected else None
+
+
+# -- text pair (no chat template) ----------------------------------------------------------------
+
+def _pair_tokens(tokenizer, prompts, responses) -> tuple[list[list[int]], list[list[int]]]:
+    texts = [p if isinstance(p, str) else "\n\n".join(m["content"] for m in p) for p in prompts]
+    unique = list(dict.fromkeys(texts))  # chosen and rejected share their prompt
+    by_text = dict(zip(unique, _batch_with_offsets(tokenizer, unique)[0], strict=True))
+    p_ids = [by_text[t] for t in texts]
+    r_ids = _batch_with_offsets(tokenizer, list(responses))[0]
     prefix, middle, suffix = _pair_layout(tokenizer)
-    return prefix + p_ids + middle + r_ids + suffix, cut
-
-
-_LAYOUTS: dict[int, tuple[list[int], list[int], list[int]]] = {}
+    ids, cats = [], []
+    for p, r in zip(p_ids, r_ids, strict=True):
+        ids.append(prefix + list(p) + middle + list(r) + suffix)
+        cats.append([TEMPLATE] * len(prefix) + [PROMPT] * len(p) + [TEMPLATE] * len(middle)
+                    + [RESPONSE] * len(r) + [TEMPLATE] * len(suffix))
+    return ids, cats
 
 
 def _pair_layout(tokenizer) -> tuple[list[int], list[int], list[int]]:
     """The special tokens a tokenizer puts before, between and after a text pair.
 
-    Learned once from encoding a known pair, so any tokenizer's pair format works (e.g. BERT's
-    [CLS] a [SEP] b [SEP]) without tokenizer-specific code.
+    Learned once from encoding a known pair (fast tokenizers encode the two texts separately
+    and join them this way), so any pair format works without tokenizer-specific code.
     """
-    key = id(tokenizer)
-    if key not in _LAYOUTS:
-        a, b = _tokens(tokenizer, "a"), _tokens(tokenizer, "b")
-        full = tokenizer("a", "b")["input_ids"]
+    try:
+        cache = _CACHE.setdefault(tokenizer, {})
+    except TypeError:
+        cache = {}
+    if "pair" not in cache:
+        a = tokenizer("hello", add_special_tokens=False)["input_ids"]
+        b = tokenizer("world", add_special_tokens=False)["input_ids"]
+        full = list(tokenizer("hello", "world")["input_ids"])
         i = next(k for k in range(len(full)) if full[k:k + len(a)] == a)
         j = next(k for k in range(i + len(a), len(full)) if full[k:k + len(b)] == b)
-        _LAYOUTS[key] = (full[:i], full[i + len(a):j], full[j + len(b):])
-    return _LAYOUTS[key]
+        cache["pair"] = (full[:i], full[i + len(a):j], full[j + len(b):])
+    return cache["pair"]

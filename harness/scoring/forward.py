@@ -1,31 +1,94 @@
 """Rewards for a batch of token-id lists: the one forward pass training and scoring share.
 
-Batches are right-padded and passed through the model's own forward (so DDP, peft and the
-frozen-mode hooks all see a normal call). Padding-side independence: encoders (BERT) pool the
-first token and use absolute positions, which right padding leaves untouched; HF decoders
-(Llama) read the reward at the rightmost non-pad token, which is the same position whatever the
-padding. A score therefore does not depend on the batch it was computed in (tested against
-batch size 1).
+Batches are right-padded and go through the model's own forward, so DDP, peft and the
+frozen-mode hooks all see a normal call, and gradients flow when they are enabled.
+
+Where the reward is read:
+- Decoders (Llama, Mistral, Qwen, GPT-2: a ``score`` head applied to every position). HF pools
+  them at the rightmost token that is not the pad id, which is wrong when the pad token also
+  ends real text (SmolLM2 pads with ``<|im_end|>``; many RMs pad with EOS and end with EOS). A
+  forward hook on the head keeps its per-token output, and the reward is read at the last real
+  token by the attention mask, whatever the padding side.
+- Encoders with a pooler (BERT: ``classifier`` on the first token) are read as the model
+  returns them; right padding leaves the first token and the absolute positions untouched.
+
+Under right padding a real token never sees a pad (causal mask, or the attention mask for
+encoders), so a score does not depend on the batch it was computed in (tested against batch
+size 1). A two-logit head (a classifier of "chosen-ness") gives ``logit[1] - logit[0]``.
 """
 
 from __future__ import annotations
+
+import contextlib
 
 import torch
 
 
 def pad_batch(ids_batch: list[list[int]], pad_id: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Right-padded ids and their attention mask."""
     width = max(len(ids) for ids in ids_batch)
     ids = torch.full((len(ids_batch), width), pad_id, dtype=torch.long)
     mask = torch.zeros((len(ids_batch), width), dtype=torch.long)
     for row, seq in enumerate(ids_batch):
-        ids[row, :len(seq)] = torch.tensor(seq, dtype=torch.long)
+        ids[row, :len(seq)] = torch.as_tensor(seq, dtype=torch.long)
         mask[row, :len(seq)] = 1
     return ids, mask
 
 
+def last_real_index(mask: torch.Tensor) -> torch.Tensor:
+    """Index of each row's last attended token (right or left padding alike)."""
+    positions = torch.arange(mask.shape[1], device=mask.device)
+    return (positions * mask.to(positions.dtype)).argmax(dim=1)
+
+
+def unwrap(model: torch.nn.Module) -> torch.nn.Module:
+    """The transformers model inside DDP/FSDP (``module``), compile (``_orig_mod``) or peft."""
+    for _ in range(8):
+        if hasattr(model, "get_base_model"):
+            model = model.get_base_model()
+            continue
+        inner = getattr(model, "module", None) or getattr(model, "_orig_mod", None)
+        if not isinstance(inner, torch.nn.Module):
+            return model
+        model = inner
+    return model
+
+
+def token_head(model: torch.nn.Module) -> torch.nn.Module | None:
+    """The per-position reward head of a decoder classifier (``score``), if it has one."""
+    head = getattr(unwrap(model), "score", None)
+    return head if isinstance(head, torch.nn.Module) else None
+
+
+def to_reward(logits: torch.Tensor) -> torch.Tensor:
+    if logits.shape[-1] == 1:
+        return logits[..., 0]
+    if logits.shape[-1] == 2:
+        return logits[..., 1] - logits[..., 0]
+    raise ValueError(f"a reward model needs 1 or 2 outputs, this one has {logits.shape[-1]}")
+
+
 def rewards(model: torch.nn.Module, ids_batch: list[list[int]], pad_id: int,
-            device: torch.device | str) -> torch.Tensor:
-    """One reward per sequence (shape [batch])."""
+            device: torch.device | str, dtype: torch.dtype | None = None) -> torch.Tensor:
+    """One reward per sequence (shape [batch]); ``dtype`` autocasts (e.g. bf16 on GPU)."""
     ids, mask = pad_batch(ids_batch, pad_id)
-    logits = model(input_ids=ids.to(device), attention_mask=mask.to(device)).logits
-    return logits[:, 0] if logits.dim() == 2 else logits
+    device = torch.device(device)
+    if device.type == "cuda":
+        ids, mask = ids.pin_memory(), mask.pin_memory()
+    ids, mask = ids.to(device, non_blocking=True), mask.to(device, non_blocking=True)
+    head = token_head(model)
+    captured: list[torch.Tensor] = []
+    handle = head.register_forward_hook(lambda m, a, out: captured.append(out)) if head else None
+    autocast = torch.autocast(device.type, dtype=dtype) if dtype else contextlib.nullcontext()
+    try:
+        with autocast:
+            logits = model(input_ids=ids, attention_mask=mask).logits
+    finally:
+        if handle is not None:
+            handle.remove()
+    per_token = captured[-1] if captured else None
+    if isinstance(per_token, torch.Tensor) and per_token.dim() == 3 \
+            and per_token.shape[:2] == ids.shape:
+        rows = torch.arange(len(ids), device=per_token.device)
+        logits = per_token[rows, last_real_index(mask).to(per_token.device)]
+    return to_reward(logits)

@@ -5,15 +5,17 @@ registered backbone (the untrained backbone with a seeded new head: the "what do
 reference), a local directory (an HF sequence classifier; our checkpoints add a
 ``crome_bench.json`` with their max length and provenance), or a Hub id.
 
-A fingerprint identifies what produced a score: the weights' bytes, the tokenizer's chat
-template, the max length and the encoding version. It keys the score cache, so a changed model
-or template can never reuse stale scores.
+A fingerprint identifies what produced a score: the weights' bytes (as loaded, so the dtype
+counts), the tokenizer (vocabulary and chat template), the max length and the encoding version.
+It keys the score cache, so a changed model, tokenizer or template never reuses stale scores.
 """
 
 from __future__ import annotations
 
+import difflib
 import hashlib
 import json
+import warnings
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from pathlib import Path
@@ -21,12 +23,16 @@ from typing import Any
 
 import torch
 
-from harness.registry import Registry
-from harness.scoring.encoding import TEMPLATE_VERSION, encode
+from harness.registry import Registry, RegistryError
+from harness.scoring.encoding import TEMPLATE_VERSION, encode_many
 from harness.scoring.forward import rewards
+
+FULL_HASH_BYTES = 2 << 30  # above this, tensors are fingerprinted by statistics and a sample
 
 
 class RewardModel(ABC):
+    """Scores (prompt, response) texts; higher is better."""
+
     name: str
     fingerprint: str
     kind: str = "classifier"  # "classifier" | "reference"
@@ -48,7 +54,7 @@ class LengthRewardModel(RewardModel):
     """Reference: the reward is the response's length in characters; the longer one wins.
 
     The classic spurious cue. Characters rather than tokens so it needs no tokenizer and is the
-    same for every backbone.
+    same for every backbone; nothing is ever truncated.
     """
 
     kind = "reference"
@@ -64,60 +70,122 @@ class LengthRewardModel(RewardModel):
 REWARD_MODELS.add("length", LengthRewardModel)
 
 
-def _weights_digest(model: torch.nn.Module) -> str:
+def weights_digest(model: torch.nn.Module) -> str:
+    """SHA-256 of every parameter and buffer (name, shape, dtype, bytes).
+
+    Models over ``FULL_HASH_BYTES`` hash each large tensor's float64 sum, sum of squares and a
+    strided sample instead of all bytes, computed where the tensor lives (no 14 GB copy).
+    """
+    state = model.state_dict()
+    total = sum(t.numel() * t.element_size() for t in state.values())
     digest = hashlib.sha256()
-    for name, tensor in sorted(model.state_dict().items()):
-        digest.update(name.encode())
-        digest.update(tensor.detach().to("cpu").contiguous().view(torch.uint8).numpy().tobytes())
+    for name, tensor in sorted(state.items()):
+        tensor = tensor.detach()
+        digest.update(f"{name}|{tuple(tensor.shape)}|{tensor.dtype}".encode())
+        if total > FULL_HASH_BYTES and tensor.numel() > 1 << 20:
+            flat = tensor.reshape(-1)
+            stats = torch.stack([flat.double().sum(), flat.double().square().sum()])
+            tensor = torch.cat([stats.float(), flat[:: max(1, flat.numel() // 65536)].float()])
+        data = tensor.to("cpu").contiguous()
+        digest.update(data.view(torch.uint8).numpy().tobytes() if data.numel() else b"")
     return digest.hexdigest()
+
+
+def tokenizer_digest(tokenizer) -> str:
+    vocab = sorted(tokenizer.get_vocab().items())
+    parts = [json.dumps(vocab), str(getattr(tokenizer, "chat_template", None) or "plain-pair"),
+             str(tokenizer.bos_token_id), str(tokenizer.eos_token_id)]
+    return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
 
 
 def default_device() -> torch.device:
     return torch.device("cuda" if torch.cuda.is_available() else "cpu")
 
 
+def position_limit(model, tokenizer) -> int | None:
+    """The longest input the model can take (absolute position tables), if it has a limit."""
+    limits = [getattr(model.config, "max_position_embeddings", None),
+              getattr(tokenizer, "model_max_length", None)]
+    limits = [int(x) for x in limits if isinstance(x, int) and 0 < x < 1_000_000]
+    return min(limits) if limits else None
+
+
 class HFRewardModel(RewardModel):
-    """Any transformers sequence classifier with one output (a reward)."""
+    """Any transformers sequence classifier with one output (a reward) or two (a classifier)."""
 
     def __init__(self, model, tokenizer, name: str, max_length: int,
                  device: torch.device | None = None, dtype: torch.dtype | None = None,
                  batch_tokens: int = 16384):
-        self.device = device or default_device()
-        self.model = model.to(self.device, dtype=dtype).eval() if dtype else \
-            model.to(self.device).eval()
+        self.device = torch.device(device) if device else default_device()
+        model = model.to(self.device, dtype=dtype) if dtype else model.to(self.device)
+        self.model = model.eval()
         self.tokenizer = tokenizer
         self.name = name
+        limit = position_limit(model, tokenizer)
+        if limit is not None and max_length > limit:
+            warnings.warn(f"{name}: max_length {max_length} exceeds the model's {limit} "
+                          f"positions; using {limit}", stacklevel=2)
+            max_length = limit
         self.max_length = max_length
         self.batch_tokens = batch_tokens
-        template = getattr(tokenizer, "chat_template", None) or "plain-pair"
-        parts = [_weights_digest(model), template, str(max_length), str(TEMPLATE_VERSION)]
-        self.fingerprint = hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:24]
+        self._fingerprint: str | None = None
+
+    @property
+    def fingerprint(self) -> str:
+        """Computed on first use (hashing the weights takes ~0.5 s for 135M parameters)."""
+        if self._fingerprint is None:
+            parts = [weights_digest(self.model), tokenizer_digest(self.tokenizer),
+                     str(self.max_length), str(TEMPLATE_VERSION)]
+            self._fingerprint = hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:24]
+        return self._fingerprint
+
+    @property
+    def pad_id(self) -> int:
+        pad = self.tokenizer.pad_token_id
+        return pad if pad is not None else 0
 
     def encode(self, prompts, responses) -> tuple[list[list[int]], list[bool]]:
-        out = [encode(self.tokenizer, p, r, self.max_length) for p, r in zip(prompts, responses,
-                                                                            strict=True)]
+        out = encode_many(self.tokenizer, list(prompts), list(responses), self.max_length)
         return [ids for ids, _ in out], [cut for _, cut in out]
 
-    @torch.inference_mode()
-    def score_ids(self, sequences: list[list[int]]) -> list[float]:
-        """Length-sorted batches under a token budget; results in input order."""
-        order = sorted(range(len(sequences)), key=lambda i: len(sequences[i]), reverse=True)
-        scores = [0.0] * len(sequences)
-        start = 0
+    def batches(self, lengths: list[int]) -> list[list[int]]:
+        """Index batches, longest first, each within the token budget (padded width x rows)."""
+        order = sorted(range(len(lengths)), key=lambda i: (-lengths[i], i))
+        out, start = [], 0
         while start < len(order):
-            width = len(sequences[order[start]])  # longest first: the batch's padded width
-            size = max(1, self.batch_tokens // max(width, 1))
-            chunk = order[start:start + size]
-            values = rewards(self.model, [sequences[i] for i in chunk],
-                             self.tokenizer.pad_token_id, self.device).float().cpu().tolist()
-            for i, v in zip(chunk, values, strict=True):
-                scores[i] = v
+            size = max(1, self.batch_tokens // max(lengths[order[start]], 1))
+            out.append(order[start:start + size])
             start += size
+        return out
+
+    @torch.inference_mode()
+    def score_batch(self, sequences: list[list[int]]) -> list[float]:
+        return rewards(self.model, sequences, self.pad_id, self.device).float().cpu().tolist()
+
+    def score_ids(self, sequences: list[list[int]]) -> list[float]:
+        """Length-sorted batches under the token budget; results in input order."""
+        scores = [0.0] * len(sequences)
+        for batch in self.batches([len(s) for s in sequences]):
+            for i, value in zip(batch, self.score_batch([sequences[i] for i in batch]),
+                                strict=True):
+                scores[i] = value
         return scores
 
     def score_with_info(self, prompts, responses):
         sequences, cut = self.encode(prompts, responses)
         return self.score_ids(sequences), cut
+
+
+def _unknown(name: str, err: Exception) -> RegistryError:
+    from harness.models.backbones import BACKBONES
+
+    known = sorted({*REWARD_MODELS.names(), *BACKBONES.names()})
+    close = difflib.get_close_matches(name, known, n=3, cutoff=0.5)
+    hint = f"; did you mean {', '.join(map(repr, close))}?" if close else ""
+    first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+    return RegistryError(f"cannot load reward model {name!r}{hint} (not one of "
+                         f"{', '.join(known)}, not a model directory, and loading it as a Hub "
+                         f"id failed: {first})")
 
 
 def _read_meta(path: Path) -> dict[str, Any]:
@@ -128,30 +196,35 @@ def _read_meta(path: Path) -> dict[str, Any]:
 def load_reward_model(name: str, *, max_length: int | None = None,
                       device: torch.device | None = None, dtype: torch.dtype | None = None,
                       seed: int = 0, batch_tokens: int = 16384) -> RewardModel:
-    from harness.models.backbones import (
-        BACKBONES,
-        load_sequence_classifier,
-        load_tokenizer,
-    )
+    """A reward model by name: reference scorer, backbone, checkpoint directory or Hub id.
+
+    ``dtype`` None means bf16 on a GPU that supports it, float32 otherwise. ``max_length`` None
+    means the checkpoint's own (``crome_bench.json``), else 512 (reward-bench's default).
+    """
+    from harness.models.backbones import BACKBONES, load_sequence_classifier, load_tokenizer
 
     if name in REWARD_MODELS:
         return REWARD_MODELS.get(name)(max_length=max_length)
-    if dtype is None and (device or default_device()).type == "cuda":
-        dtype = torch.bfloat16 if torch.cuda.is_bf16_supported() else None
+    device = torch.device(device) if device else default_device()
+    if dtype is None and device.type == "cuda" and torch.cuda.is_bf16_supported():
+        dtype = torch.bfloat16
     if name in BACKBONES:
         model = load_sequence_classifier(name, seed=seed)
         return HFRewardModel(model, load_tokenizer(name), f"untrained:{name}",
-                             max_length or 256, device, dtype, batch_tokens)
-    path = Path(name)
-    meta = _read_meta(path) if path.is_dir() else {}
+                             max_length or 512, device, dtype, batch_tokens)
     from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
-    tokenizer = AutoTokenizer.from_pretrained(name)
+    path = Path(name)
+    meta = _read_meta(path) if path.is_dir() else {}
+    try:
+        tokenizer = AutoTokenizer.from_pretrained(name)
+        model = AutoModelForSequenceClassification.from_pretrained(name)
+    except (OSError, ValueError) as err:  # not a directory, and no such (reachable) Hub id
+        raise _unknown(name, err) from None
     if tokenizer.pad_token is None:
         tokenizer.pad_token = tokenizer.eos_token or tokenizer.unk_token
-    model = AutoModelForSequenceClassification.from_pretrained(name)
     if model.config.pad_token_id is None:
         model.config.pad_token_id = tokenizer.pad_token_id
-    label = meta.get("method") or path.name if path.is_dir() else name
+    label = (meta.get("method") or path.name) if path.is_dir() else name
     return HFRewardModel(model, tokenizer, str(label),
                          max_length or meta.get("max_length") or 512, device, dtype, batch_tokens)

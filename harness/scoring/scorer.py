@@ -1,15 +1,22 @@
 """The scorer every suite uses: deduplicated, cached, length-sorted scoring of pairs.
 
 Both responses of every pair go into one pool, identical (prompt, response) texts are scored
-once, and scores are cached on disk by (RM fingerprint, text hash) in SQLite, so an unchanged
-text is never scored twice across suites, transforms and runs. SQLite commits per batch, so a
-killed run keeps everything scored before the kill.
+once, and the texts still to score are encoded in one batched call, sorted by token length and
+cut into batches under a token budget (padded width x rows), longest first, so padding is
+nearly gone and an out-of-memory shows up on the first batch. Results come back in input order.
+
+Scores are cached on disk by (RM fingerprint, text hash) in SQLite (WAL, one commit per batch),
+so an unchanged text is never scored twice across suites, transforms and runs, and a killed run
+keeps everything scored before the kill. Several processes may share one cache file.
 """
 
 from __future__ import annotations
 
 import json
 import sqlite3
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -18,16 +25,23 @@ from harness.models.backbones import cache_dir as default_cache_dir
 from harness.scoring.reward_model import RewardModel
 from harness.seeding import text_hash
 
+PROGRESS_MIN_TEXTS = 64
 
-def _key(prompt: Any, response: str) -> str:
+
+def text_key(prompt: Any, response: str) -> str:
+    """Cache key of one (prompt, response); a chat prompt is keyed by its canonical JSON."""
     prompt_text = prompt if isinstance(prompt, str) else json.dumps(prompt, sort_keys=True)
     return text_hash(prompt_text + "\x1e" + response)
 
 
 class ScoreCache:
+    """(fingerprint, key) -> (score, truncated) in one SQLite file."""
+
     def __init__(self, path: Path):
         path.parent.mkdir(parents=True, exist_ok=True)
-        self.db = sqlite3.connect(str(path))
+        self.db = sqlite3.connect(str(path), timeout=60)
+        self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.execute("PRAGMA synchronous=NORMAL")
         self.db.execute("CREATE TABLE IF NOT EXISTS scores "
                         "(fingerprint TEXT, key TEXT, score REAL, truncated INTEGER, "
                         "PRIMARY KEY (fingerprint, key))")
@@ -49,57 +63,100 @@ class ScoreCache:
 
 
 class Scorer:
-    """Scores (prompt, response) texts and pairs for one RM, through the cache."""
+    """Scores (prompt, response) texts and pairs for one RM, through the cache.
+
+    ``stats`` accumulates over calls: ``scored`` (texts run through the model), ``cached``
+    (texts found in the cache), ``truncated`` (distinct texts cut to max length), ``seconds``.
+    """
 
     def __init__(self, rm: RewardModel, cache_dir: str | Path | None = None,
                  use_cache: bool = True, chunk: int = 512, show_progress: bool = False):
         self.rm = rm
-        self.chunk = chunk
+        self.chunk = chunk  # texts per call for models without token-level batching
         self.show_progress = show_progress
         root = Path(cache_dir) if cache_dir else default_cache_dir()
         self.cache = ScoreCache(root / "scores.sqlite") if use_cache else None
-        self.stats = {"scored": 0, "cached": 0, "truncated": 0}
+        self.stats: dict[str, float] = {"scored": 0, "cached": 0, "truncated": 0,
+                                        "seconds": 0.0}
 
     def score_texts(self, prompts: list[Any], responses: list[str]) -> list[float]:
-        keys = [_key(p, r) for p, r in zip(prompts, responses, strict=True)]
+        return self.score_texts_with_info(prompts, responses)[0]
+
+    def score_texts_with_info(self, prompts: list[Any], responses: list[str]
+                              ) -> tuple[list[float], list[bool]]:
+        """(scores, truncated flags) in input order."""
+        began = time.perf_counter()
+        keys = [text_key(p, r) for p, r in zip(prompts, responses, strict=True)]
         first: dict[str, int] = {}
         for i, k in enumerate(keys):
             first.setdefault(k, i)
-        known = self.cache.get(self.rm.fingerprint, list(first)) if self.cache else {}
+        fingerprint = self.rm.fingerprint
+        known = self.cache.get(fingerprint, list(first)) if self.cache else {}
         missing = [k for k in first if k not in known]
         self.stats["cached"] += len(first) - len(missing)
-        for start in self._chunks(len(missing)):
-            batch = missing[start:start + self.chunk]
-            idx = [first[k] for k in batch]
-            values, cut = self.rm.score_with_info([prompts[i] for i in idx],
-                                                  [responses[i] for i in idx])
-            fresh = list(zip(batch, values, cut, strict=True))
+        idx = [first[k] for k in missing]
+        for batch in self._score([prompts[i] for i in idx], [responses[i] for i in idx]):
+            fresh = [(missing[j], value, cut) for j, value, cut in batch]
             known.update({k: (v, c) for k, v, c in fresh})
             if self.cache:
-                self.cache.put(self.rm.fingerprint, fresh)
-            self.stats["scored"] += len(batch)
+                self.cache.put(fingerprint, fresh)
+            self.stats["scored"] += len(fresh)
         self.stats["truncated"] += sum(known[k][1] for k in first)
-        return [known[k][0] for k in keys]
+        self.stats["seconds"] += time.perf_counter() - began
+        return [known[k][0] for k in keys], [known[k][1] for k in keys]
 
-    def _chunks(self, total: int):
-        starts = range(0, total, self.chunk)
-        if not self.show_progress or total <= self.chunk:
-            yield from starts
+    def _score(self, prompts: list[Any], responses: list[str]
+               ) -> Iterator[list[tuple[int, float, bool]]]:
+        """Batches of (position, score, truncated) for the given texts."""
+        if not prompts:
             return
-        from rich.progress import Progress
+        rm = self.rm
+        if hasattr(rm, "encode") and hasattr(rm, "score_batch") and hasattr(rm, "batches"):
+            sequences, cut = rm.encode(prompts, responses)
+            with self._progress(len(sequences)) as advance:
+                for batch in rm.batches([len(s) for s in sequences]):
+                    values = rm.score_batch([sequences[j] for j in batch])
+                    yield [(j, v, cut[j]) for j, v in zip(batch, values, strict=True)]
+                    advance(len(batch))
+            return
+        with self._progress(len(prompts)) as advance:
+            for start in range(0, len(prompts), self.chunk):
+                stop = min(start + self.chunk, len(prompts))
+                values, cut = rm.score_with_info(prompts[start:stop], responses[start:stop])
+                yield [(start + j, v, c) for j, (v, c) in enumerate(zip(values, cut,
+                                                                         strict=True))]
+                advance(stop - start)
 
-        with Progress(transient=True) as progress:
-            task = progress.add_task(f"scoring {self.rm.name}", total=total)
-            for start in starts:
-                yield start
-                progress.update(task, completed=min(total, start + self.chunk))
+    @contextmanager
+    def _progress(self, total: int):
+        if not self.show_progress or total < PROGRESS_MIN_TEXTS:
+            yield lambda n: None
+            return
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            TextColumn,
+            TimeRemainingColumn,
+        )
+
+        with Progress(TextColumn(f"scoring {self.rm.name}"), BarColumn(), MofNCompleteColumn(),
+                      TimeRemainingColumn(), transient=True) as progress:
+            task = progress.add_task("score", total=total)
+            yield lambda n: progress.advance(task, n)
 
     def score_pairs(self, pairs: list[PreferencePair]
-                    ) -> tuple[list[float], list[float], dict[str, int]]:
-        """(chosen scores, rejected scores, stats); chosen and rejected share one pass."""
+                    ) -> tuple[list[float], list[float], dict[str, Any]]:
+        """(chosen scores, rejected scores, stats); chosen and rejected share one pass.
+
+        ``stats``: this call's ``scored``/``cached``/``truncated`` texts and ``seconds``, plus
+        ``truncated_pairs`` (pairs with either response's input cut).
+        """
         before = dict(self.stats)
         prompts = [p.prompt for p in pairs] * 2
         responses = [p.chosen for p in pairs] + [p.rejected for p in pairs]
-        scores = self.score_texts(prompts, responses)
-        stats = {k: self.stats[k] - before[k] for k in self.stats}
-        return scores[:len(pairs)], scores[len(pairs):], stats
+        scores, cut = self.score_texts_with_info(prompts, responses)
+        n = len(pairs)
+        stats: dict[str, Any] = {k: self.stats[k] - before[k] for k in self.stats}
+        stats["truncated_pairs"] = sum(a or b for a, b in zip(cut[:n], cut[n:], strict=True))
+        return scores[:n], scores[n:], stats
