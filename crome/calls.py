@@ -7,8 +7,9 @@ up to ``retries`` times with seeded jittered backoff, a malformed answer is aske
 request is skipped and counted. Only ``OracleSetupError`` (no key, bad key, unknown model) stops
 the run, because every further call would fail the same way.
 
-Successful answers and honest skips are cached as soon as they arrive; failures are not, so a
-rerun retries exactly the requests that did not complete and pays for nothing twice.
+Successful answers and honest skips are cached as soon as they arrive, and so are malformed
+answers of deterministic oracles (asking again would repeat them); transient failures and
+other malformed answers are not, so a rerun retries exactly those and pays for nothing twice.
 """
 
 from __future__ import annotations
@@ -101,6 +102,13 @@ class RateLimiter:
             self._sleep(slot - now)
 
 
+def _from_cache(entry: dict[str, Any]) -> Outcome:
+    if "ok" in entry:
+        return Outcome("ok", entry["ok"], cached=True)
+    status = "skip" if "skip" in entry else "malformed"
+    return Outcome(status, reason=entry[status], cached=True)
+
+
 @dataclass
 class OracleRunner:
     oracle: Oracle
@@ -155,6 +163,8 @@ class OracleRunner:
                 self._count("malformed_answers")
                 if self.oracle.deterministic or malformed > self.policy.malformed_retries:
                     self._count("malformed_skipped")
+                    if self.oracle.deterministic:  # it would say the same again: keep that
+                        self._store(key, request, {"malformed": str(err)})
                     return Outcome("malformed", reason=str(err))
                 continue
             except OracleSkip as skip:
@@ -182,8 +192,7 @@ class OracleRunner:
             found, entry = self.cache.get(key) if use_cache else (False, None)
             if found:
                 self._count("cache_hits")
-                results[i] = (Outcome("skip", reason=entry["skip"], cached=True)
-                              if "skip" in entry else Outcome("ok", entry["ok"], cached=True))
+                results[i] = _from_cache(entry)
                 if tick:
                     tick()
             else:

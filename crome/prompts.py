@@ -86,6 +86,7 @@ honestly be made {comparative} in {name} alone, answer {{"changed": false, "rewr
 """
 
 _REWRITE_TEXT = "Reply with the rewritten answer only.\n"
+_ANSWER_LABEL = "The answer to rewrite"
 
 
 def _clip(text: str, limit: int = PROMPT_CHARS) -> str:
@@ -113,7 +114,7 @@ def rewrite_prompt(prompt: str, answer: str, rubric: Rubric, direction: str,
     else:
         tail = _REWRITE_TEXT
     return (f"{head}\nThe user's prompt:\n<<<\n{_clip(prompt)}\n>>>\n\n"
-            f"The answer to rewrite:\n<<<\n{answer}\n>>>\n\n{tail}")
+            f"{_ANSWER_LABEL}:\n<<<\n{answer}\n>>>\n\n{tail}")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -142,7 +143,7 @@ def _bullets(text: str) -> list[str]:
     names = []
     for line in text.splitlines():
         m = re.match(r"\s*(?:[-*\u2022]|\d+[.)])\s+\**([A-Za-z][A-Za-z _-]{1,38})", line)
-        if m:
+        if m and len(m.group(1).split()) <= 3:  # a name, not a sentence
             names.append(m.group(1))
     return names
 
@@ -175,12 +176,22 @@ def parse_rubrics(text: str, fmt: str = "json") -> list[Rubric]:
     return list(rubrics.values())[:MAX_RUBRICS]
 
 
+def _repeats(text: str) -> int:
+    lines = [line.strip() for line in text.splitlines() if len(line.strip()) >= 15]
+    return max((lines.count(line) for line in set(lines)), default=0)
+
+
 def _check_rewrite(rewrite: str, original: str) -> str | None:
     rewrite = rewrite.strip()
     if not rewrite:
         raise MalformedAnswer("empty rewrite")
     if rewrite == original.strip():
         return None
+    # Small models echo the scaffolding of the prompt or loop on one line.
+    if any(mark in rewrite and mark not in original for mark in ("<<<", ">>>", _ANSWER_LABEL)):
+        raise MalformedAnswer("the rewrite echoes the prompt")
+    if _repeats(rewrite) >= 3 > _repeats(original):
+        raise MalformedAnswer("the rewrite repeats itself")
     # "Keep everything else, length included": a rewrite of a long answer that is a third of it
     # or three times it is not a single-attribute edit.
     if len(original) >= 200 and not 0.3 <= len(rewrite) / len(original) <= 3.0:

@@ -92,6 +92,22 @@ def test_malformed_answers_are_asked_again_then_skipped():
     assert greedy.calls == ["p"]
 
 
+def test_deterministic_malformed_answers_are_cached_others_not(tmp_path):
+    class Greedy(ScriptedOracle):
+        deterministic = True
+
+    cache = OracleCache(tmp_path / "a.sqlite")
+    for cls, cached in ((Greedy, True), (ScriptedOracle, False)):
+        oracle = cls({"p": [MalformedAnswer("bad")] * 3})  # 2 on the first run, 1 on the rerun
+        oracle.name = cls.__name__  # separate cache keys
+        runner, _ = runner_for(oracle, cache)
+        assert runner.run([RubricsRequest("p")])[0].status == "malformed"
+        rerun, _ = runner_for(oracle, cache)
+        outcome = rerun.run([RubricsRequest("p")])[0]
+        assert outcome.cached is cached and rerun.stats["calls"] == (0 if cached else 2)
+        assert outcome.status == ("malformed" if cached else "ok")
+
+
 def test_cache_serves_reruns_and_keeps_failures_out(tmp_path):
     cache = OracleCache(tmp_path / "a.sqlite")
     requests = [RewriteRequest("p", "ans", CORRECTNESS, "degrade"),

@@ -89,8 +89,8 @@ def run(args: argparse.Namespace) -> int:
     if result.details.get("skip_reasons"):
         reasons = ", ".join(f"{k} {v}" for k, v in result.details["skip_reasons"].items())
         console.print(f"skipped rewrites: {reasons}", markup=False)
-    if result.counts.get("failed") or result.counts.get("malformed_skipped"):
-        console.print("[yellow]some oracle calls failed or answered badly; rerun to retry "
-                      "them (finished answers come from the cache)[/yellow]")
+    if result.counts.get("failed"):
+        console.print(f"[yellow]{result.counts['failed']} oracle call(s) failed after retries "
+                      "and were skipped; rerun to retry them (answers so far are cached)[/yellow]")
     console.print(f"{len(result.pairs)} augmented pairs -> {args.out}", markup=False)
     return 0
