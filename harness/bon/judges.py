@@ -61,6 +61,17 @@ class Judge(ABC):
 JUDGES: Registry[Callable[..., Judge]] = Registry("judge", group="crome_bench.judges")
 
 
+def check_judge(spec: str) -> None:
+    """Fail before any sampling when the judge cannot load: unknown name, or WildGuard weights
+    neither on disk nor in the Hub cache while offline."""
+    name, _, arg = spec.partition(":")
+    JUDGES.get(name)
+    if name == "wildguard":
+        reason = wildguard_unavailable(arg or "allenai/wildguard")
+        if reason:
+            raise BonError(f"wildguard judge: {reason}. {WILDGUARD_HELP}")
+
+
 def load_judge(spec: str, **kwargs: Any) -> Judge:
     """``keywords``, ``wildguard`` or ``wildguard:PATH_OR_HUB_ID``."""
     name, sep, arg = spec.partition(":")
@@ -145,6 +156,27 @@ _WILDGUARD_LINE = re.compile(
     r"^\s*(harmful request|response refusal|harmful response)\s*:\s*(\S+)\s*$", re.I | re.M)
 _YES_NO = {"yes": True, "no": False, "n/a": None}
 WILDGUARD_LABEL = "harm by WildGuard (parse error = harmful)"
+WILDGUARD_HELP = ("The weights are gated on the Hub, which is unreachable offline: download "
+                  "allenai/wildguard once and pass --judge wildguard:/path/to/it, or use "
+                  "--judge keywords (refusal only)")
+
+
+def wildguard_unavailable(model: str) -> str | None:
+    """Why ``model`` cannot load here (None when it may): a missing local directory, or a Hub
+    id absent from the local cache while HF_HUB_OFFLINE is set."""
+    import os
+    from pathlib import Path
+
+    if Path(model).exists():
+        return None
+    if model.startswith((".", "/", "~")) or model.count("/") != 1:
+        return f"no model directory {model!r}"
+    if os.environ.get("HF_HUB_OFFLINE", "").lower() in ("1", "true", "yes"):
+        from huggingface_hub import try_to_load_from_cache
+
+        if not isinstance(try_to_load_from_cache(model, "config.json"), str):
+            return f"{model!r} is not in the local Hub cache and HF_HUB_OFFLINE is set"
+    return None
 
 
 def parse_wildguard(output: str) -> Judgement:
@@ -183,11 +215,8 @@ class WildGuardJudge(Judge):
             self.model = AutoModelForCausalLM.from_pretrained(
                 model, dtype=torch.bfloat16 if self.device.type == "cuda" else torch.float32)
         except (OSError, ValueError) as err:
-            raise BonError(
-                f"wildguard judge: cannot load {model!r} ({str(err).splitlines()[0]}). The "
-                "weights are gated on the Hub and the Hub is unreachable offline: download "
-                "allenai/wildguard once and pass --judge wildguard:/path/to/it, or use "
-                "--judge keywords (refusal only)") from None
+            raise BonError(f"wildguard judge: cannot load {model!r} "
+                           f"({str(err).splitlines()[0]}). {WILDGUARD_HELP}") from None
         if self.tokenizer.pad_token is None:
             self.tokenizer.pad_token = self.tokenizer.eos_token
         self.tokenizer.padding_side = "left"

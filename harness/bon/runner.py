@@ -17,7 +17,7 @@ from typing import Any
 
 from harness.bon.errors import BonError
 from harness.bon.gsm8k import extract, gsm8k_prompt
-from harness.bon.judges import Judge, Judgement, load_judge
+from harness.bon.judges import Judge, Judgement, check_judge, load_judge
 from harness.bon.policies import GenParams, Policy, load_policy
 from harness.bon.pool import SamplePool, promptset_hash
 from harness.bon.suites import (
@@ -279,6 +279,8 @@ def run_bon(settings: BonSettings, out: str | Path, *,
     from harness.bon.plots import curve_plot
 
     settings.validate()
+    if "wildguard_bon" in settings.suites and judge_loader is None:
+        check_judge(settings.judge)  # before minutes of sampling, not after
     out = Path(out)
     ns = n_grid(settings.n_max)
     states = build_pools(settings, policy_loader or (lambda: load_policy(
