@@ -24,6 +24,7 @@ COMMAND_MODULES = (
     "harness.commands.augment",
     "harness.commands.run",
     "harness.commands.leaderboard",
+    "harness.commands.bon",
 )
 
 
