@@ -31,7 +31,7 @@ def _block(orig: list[int], trans: list[int], seed: int) -> dict:
 
 
 def run(ctx: EvalContext) -> dict:
-    from transforms import applies_to, apply_to_pair
+    from transforms import applies_to, apply_to_pairs
 
     source = ctx.data or ctx.config.data.rewardbench
     pairs = load_rewardbench(source, ctx.limit, ctx.config.seed)
@@ -42,7 +42,7 @@ def run(ctx: EvalContext) -> dict:
         idx = [i for i, p in enumerate(pairs) if applies_to(transform, p)]
         if not idx:
             continue
-        changed_pairs = [apply_to_pair(transform, pairs[i], ctx.config.seed) for i in idx]
+        changed_pairs = apply_to_pairs(transform, [pairs[i] for i in idx], ctx.config.seed)
         new_pairs = [p for p, _ in changed_pairs]
         c, r, _ = ctx.scorer.score_pairs(new_pairs)
         trans, _ = pair_outcomes(c, r)

@@ -1,0 +1,113 @@
+"""``harness transforms list|apply``: the registered transforms, and applying them to a file.
+
+``apply`` writes every pair a transform applies to (by subset) in the pair schema plus
+``transform`` and ``changed`` fields, one line per (transform, pair), and reports the no-op rate
+per transform: a rate of 10% or more is flagged, since a transform that leaves most texts as they
+were measures nothing. Output is written atomically, only after every transform succeeded.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+from rich.table import Table
+
+from harness.data.loaders import load_pairs
+from harness.io import atomic_write_text
+
+NOOP_LIMIT = 0.10
+
+
+def add_to(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser("transforms", help="reWordBench-style transformations")
+    sub = parser.add_subparsers(dest="transforms_command", metavar="ACTION", required=True)
+    listing = sub.add_parser("list", help="list registered transforms")
+    listing.add_argument("--json", action="store_true", help="machine-readable output")
+    listing.set_defaults(func=run_list)
+    apply = sub.add_parser("apply", help="transform the pairs of a file")
+    apply.add_argument("--transform", required=True,
+                       help="NAME[,NAME...], or 'rule' (every rule-based one) or 'all'")
+    apply.add_argument("--input", required=True, help="pairs: file, embedded:NAME or Hub id")
+    apply.add_argument("--output", required=True, help="JSONL to write")
+    apply.add_argument("--seed", type=int, default=0)
+    apply.add_argument("--generator", default=None,
+                       help="text generator for model-based transforms (smollm2, gemini, ...)")
+    apply.add_argument("--limit", type=int, default=None, help="first N pairs only")
+    apply.set_defaults(func=run_apply)
+
+
+def selected(spec: str) -> list:
+    """Transforms named by ``spec`` (comma list, ``rule`` or ``all``), unknown names rejected."""
+    from transforms import TRANSFORMS
+
+    names = [n.strip() for n in spec.split(",") if n.strip()]
+    if names == ["all"]:
+        names = TRANSFORMS.names()
+    elif names == ["rule"]:
+        names = [n for n in TRANSFORMS.names() if TRANSFORMS.get(n).kind == "rule"]
+    return [TRANSFORMS.get(n) for n in names]
+
+
+def run_list(args: argparse.Namespace) -> int:
+    from transforms import TRANSFORMS
+
+    rows = [{**TRANSFORMS.get(n).info(), "origin": TRANSFORMS.origin(n)}
+            for n in TRANSFORMS.names()]
+    if args.json:
+        print(json.dumps(rows, indent=2, ensure_ascii=False))
+        return 0
+    table = Table(title=f"{len(rows)} transforms")
+    for column in ("name", "category", "kind", "fields", "subsets", "preserves", "description"):
+        table.add_column(column, overflow="fold")
+    for row in rows:
+        description = row["description"] + (f" [approximate: {row['approximation']}]"
+                                            if row["approximation"] else "")
+        table.add_row(*(str(row[c]) for c in ("name", "category", "kind", "fields", "subsets",
+                                               "preserves")), description)
+    Console(soft_wrap=True).print(table)
+    return 0
+
+
+def run_apply(args: argparse.Namespace) -> int:
+    from transforms import applies_to, apply_to_pairs
+    from transforms.generators import make_generator
+
+    console = Console(highlight=False, soft_wrap=True)
+    chosen = selected(args.transform)
+    pairs = load_pairs(args.input, limit=args.limit)
+    generator = make_generator(args.generator) if any(t.kind == "model" for t in chosen) else None
+    lines, stats = [], []
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                  console=console, transient=True) as progress:
+        task = progress.add_task("transforms", total=len(chosen))
+        for t in chosen:
+            progress.update(task, description=t.name)
+            todo = [p for p in pairs if applies_to(t, p)]
+            done = apply_to_pairs(t, todo, args.seed, generator=generator)
+            for new, changed in done:
+                lines.append(json.dumps({**new.to_record(), "transform": t.name,
+                                         "changed": changed}, ensure_ascii=False) + "\n")
+            changed_n = sum(changed for _, changed in done)
+            stats.append((t, len(todo), changed_n))
+            progress.advance(task)
+    atomic_write_text(args.output, "".join(lines))
+    table = Table(title=f"{len(lines)} transformed pairs -> {args.output}")
+    for column in ("transform", "kind", "pairs", "changed", "no-op rate"):
+        table.add_column(column)
+    flagged = []
+    for t, n, changed_n in stats:
+        rate = (n - changed_n) / n if n else None
+        if rate is not None and rate >= NOOP_LIMIT:
+            flagged.append(t.name)
+        table.add_row(t.name, t.kind, str(n), str(changed_n),
+                      "n/a (no pair in its subsets)" if rate is None else f"{rate:.1%}")
+    console.print(table)
+    if flagged:
+        console.print(f"[yellow]no-op rate >= {NOOP_LIMIT:.0%}: {', '.join(flagged)}[/yellow]")
+    approximate = [f"{t.name} ({t.approximation})" for t, _, _ in stats if t.approximation]
+    if approximate:
+        console.print("approximate: " + "; ".join(approximate), markup=False)
+    return 0

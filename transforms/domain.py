@@ -1,0 +1,261 @@
+"""Domain transforms: code (hep-*), math (math-prm) and safety (reWordBench group 3).
+
+Code transforms edit *both responses* of the hep-* subsets (HumanEvalPack function bodies in
+Python, C++, Go, Java, JavaScript and Rust) and keep their behaviour: only whitespace, comments
+and code after the function change. The math transform swaps the answer format of both
+math-prm responses; the jailbreak transform wraps safety prompts.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+
+from harness.data.rewardbench import CODE_SUBSETS, MATH_SUBSETS, SAFETY_SUBSETS
+from transforms import code as codelib
+from transforms.base import TextContext, transform
+from transforms.snippets import JAILBREAKS, OTHER_CODE
+
+CODE = {"subsets": CODE_SUBSETS}
+
+# -- minification ---------------------------------------------------------------------------------
+
+# Spaces next to these characters never separate two tokens that would merge without them.
+# Only spaces after a non-space character go: indentation is handled line by line.
+_TIGHT = re.compile(r"(?<=\S)[ \t]+(?=[=,;(){}\[\]])|(?<=[=,;(){}\[\]])[ \t]+")
+_SPACES = re.compile(r"(?<=\S)[ \t]{2,}")
+
+
+def _tighten(code: str) -> str:
+    return _TIGHT.sub("", _SPACES.sub(" ", code))
+
+
+def minify(text: str, lang: str) -> str:
+    """Drop comments and blank lines, tighten spaces, shrink indentation; behaviour unchanged.
+
+    Newlines stay (JavaScript and Go insert semicolons at line ends, so joining lines could change
+    the program). Python keeps one space per indentation level; other languages lose indentation.
+    Strings are never edited, and lines that start inside a multi-line string stay as they are.
+    """
+    pieces = [p for p in codelib.lex(text, lang) if p.kind != "comment"]
+    stripped = "".join(p.text if p.kind == "string" else _tighten(p.text) for p in pieces)
+    # Tightening may leave "a=b" from "a = b"; it never touches text inside strings, which were
+    # joined back untouched. Now fix the layout line by line.
+    out: list[str] = []
+    stack = [0]  # Python indentation widths seen, outermost first
+    for line in codelib.lines(stripped, lang):
+        if line.in_string:
+            out.append(line.text)
+            continue
+        body = line.text.strip()
+        if not body:
+            continue
+        if lang != "python" or line.continuation:
+            out.append(body)
+            continue
+        width = len(line.text) - len(line.text.lstrip())
+        while len(stack) > 1 and width < stack[-1]:
+            stack.pop()
+        if width > stack[-1]:
+            stack.append(width)
+        out.append(" " * (len(stack) - 1) + body)
+    result = "\n".join(out)
+    return result + "\n" if text.endswith("\n") and result else result
+
+
+@transform("code_minify", "domain", "responses", **CODE)
+def code_minify(text: str, rng: random.Random, ctx: TextContext) -> str:
+    """Minify the code: no comments, no blank lines, tight spaces, minimal indentation.
+
+    Behaviour-preserving by construction (the tests check Python ASTs before and after on all
+    hep-python responses). Newlines are kept because JavaScript and Go end statements at line
+    ends; Python indentation shrinks to one space per level. Deterministic.
+    """
+    return minify(text, codelib.language(ctx.subset, ctx.prompt, text))
+
+
+# -- comments -------------------------------------------------------------------------------------
+
+BAD_COMMENTS = (
+    "not sure why this works", "TODO: clean this up later", "magic, do not touch",
+    "this part is a bit hacky", "fix me", "copied from somewhere", "weird but it works",
+    "I wrote this late at night", "don't ask", "probably fine", "this could be better",
+    "temporary hack", "no idea what this does", "trust me", "legacy stuff, ignore",
+)
+
+
+def _comment_spots(text: str, lang: str) -> list[codelib.Line]:
+    """Lines a comment line may go before: code lines that start a logical line."""
+    return [line for line in codelib.lines(text, lang)
+            if line.text.strip() and not line.in_string and not line.continuation]
+
+
+def _insert_comments(text: str, lang: str, spots: list[tuple[codelib.Line, str]]) -> str:
+    prefix = codelib.comment_prefix(lang)
+    edits = []
+    for line, comment in spots:
+        indent = line.text[: len(line.text) - len(line.text.lstrip())]
+        edits.append((line.start, f"{indent}{prefix} {comment}\n"))
+    out, pos = [], 0
+    for start, new in sorted(edits, key=lambda e: e[0]):
+        out.append(text[pos:start])
+        out.append(new)
+        pos = start
+    out.append(text[pos:])
+    return "".join(out)
+
+
+def _choose(rng: random.Random, items: list, rate: float) -> list:
+    if not items:
+        return []
+    k = min(len(items), max(1, round(rate * len(items))))
+    return [items[i] for i in sorted(rng.sample(range(len(items)), k))]
+
+
+@transform("code_comment_bad", "domain", "responses", preserves="ranking", **CODE)
+def code_comment_bad(text: str, rng: random.Random, ctx: TextContext) -> str:
+    """Insert unhelpful comments (``# fix me``, ``// trust me``) before 30% of the code lines.
+
+    "Bad" here means uninformative and unprofessional, never a false statement about the code:
+    comments cannot change behaviour, and both responses get them, so the ranking stands. Each
+    comment is a whole line, indented like the line it precedes, never inside a string or a
+    continued Python line.
+    """
+    lang = codelib.language(ctx.subset, ctx.prompt, text)
+    spots = _choose(rng, _comment_spots(text, lang), 0.3)
+    return _insert_comments(text, lang, [(s, rng.choice(BAD_COMMENTS)) for s in spots])
+
+
+def _clip(expr: str, limit: int = 60) -> str:
+    expr = " ".join(expr.split())
+    return expr if len(expr) <= limit else expr[: limit - 3].rstrip() + "..."
+
+
+_GOOD_RULES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
+    (re.compile(p), t) for p, t in (
+        (r"^for\s+(?:\w+\s*,\s*)*(?:\(?[\w, ]+\)?)\s+in\s+(.+?):$", "Iterate over {0}"),
+        (r"^for\s+\(?(?:const |let |var |auto |int |auto& |&)?\s*(\w+)\s*(?:of|:)\s*(.+?)\)?\s*\{?$",
+         "Go through each {0} in {1}"),
+        (r"^for\s+(?:mut\s+)?(\w+)\s+in\s+(.+?)\s*\{$", "Go through each {0} in {1}"),
+        (r"^for\s*\(?[^;]*;\s*([^;]+);.*$", "Loop while {0}"),
+        (r"^for\s+(?:\w+\s*,\s*)?\w+\s*:=\s*range\s+(.+?)\s*\{$", "Go through each element of {0}"),
+        (r"^for\s+(.+?)\s*\{$", "Loop while {0}"),
+        (r"^while\s*\(?(.+?)\)?\s*[:{]?$", "Repeat while {0}"),
+        (r"^(?:\}\s*)?(?:elif|else\s+if)\s*\(?(.+?)\)?\s*[:{]?$", "Otherwise, check whether {0}"),
+        (r"^if\s*\(?(.+?)\)?\s*[:{]?$", "Check whether {0}"),
+        (r"^(?:\}\s*)?else\s*[:{]?$", "Otherwise"),
+        (r"^return\s*;?$", "Return"),
+        (r"^return\s+(.+?);?$", "Return {0}"),
+        (r"^(?:let\s+(?:mut\s+)?|var\s+|const\s+|auto\s+|[\w<>\[\], ]+?\s+)?(\w+)(?:\s*:\s*[^=]+)?"
+         r"\s*(?::=|=)\s*(.+?);?$", "Set {0} to {1}"),
+        (r"^(\w+)\s*(\+=|-=|\*=|/=)\s*(.+?);?$", "Update {0} ({1} {2})"),
+        (r"^(\w+)\s*(\+\+|--);?$", "Step {0}"),
+        (r"^([\w.]+)\.(append|push|push_back|add|insert)\((.+)\);?$", "Add {2} to {0}"),
+    )
+)
+
+
+def good_comment(line: str) -> str | None:
+    """An accurate one-line description of a code line, or None if we cannot say one."""
+    body = line.strip()
+    for pattern, template in _GOOD_RULES:
+        m = pattern.match(body)
+        if m:
+            return template.format(*(_clip(g) for g in m.groups()))
+    return None
+
+
+@transform("code_comment_good", "domain", "responses", **CODE)
+def code_comment_good(text: str, rng: random.Random, ctx: TextContext) -> str:
+    """Insert accurate comments (``# Iterate over numbers``) before half the describable lines.
+
+    Each comment is derived from the line it precedes by a fixed rule (loops, conditions,
+    assignments, returns, appends) and names the line's own expressions, so it is correct by
+    construction; lines no rule describes get no comment. Placement as ``code_comment_bad``.
+    """
+    lang = codelib.language(ctx.subset, ctx.prompt, text)
+    spots = [(s, c) for s in _comment_spots(text, lang) if (c := good_comment(s.text))]
+    return _insert_comments(text, lang, _choose(rng, spots, 0.5))
+
+
+@transform("code_append_other", "domain", "responses", preserves="ranking", **CODE)
+def code_append_other(text: str, rng: random.Random, ctx: TextContext) -> str:
+    """Append a self-contained function that solves another problem, after the response's code.
+
+    The function (one of five per language, drawn by the item's RNG) is correct, top-level and
+    uses no imports or names of its own, so the original function's behaviour is unchanged; it
+    only adds irrelevant code (reWordBench's Append Other Code). Java gets a separate top-level
+    class, since the response closes its class.
+    """
+    lang = codelib.language(ctx.subset, ctx.prompt, text)
+    body = text if text.endswith("\n") else text + "\n"
+    return body + "\n" + rng.choice(OTHER_CODE[lang])
+
+
+# -- math -----------------------------------------------------------------------------------------
+
+_ANSWER_HEADING = re.compile(r"(?:^|\n)#[ \t]*Answer[ \t]*\n+(?P<answer>.+?)\s*\Z", re.S)
+_BOXED = re.compile(r"\\boxed\s*\{")
+
+
+def _braced(text: str, open_at: int) -> int | None:
+    """Index after the ``}`` closing the ``{`` at ``open_at``, or None."""
+    depth = 0
+    for i in range(open_at, len(text)):
+        if text[i] == "{" and text[i - 1] != "\\":
+            depth += 1
+        elif text[i] == "}" and text[i - 1] != "\\":
+            depth -= 1
+            if depth == 0:
+                return i + 1
+    return None
+
+
+def swap_answer_format(text: str) -> str:
+    """``# Answer\\n\\nX`` -> ``$\\boxed{X}$``; otherwise the last ``\\boxed{X}`` -> ``X`` plus
+    a final ``# Answer\\n\\nX``."""
+    m = _ANSWER_HEADING.search(text)
+    if m:
+        answer = m.group("answer").strip()
+        if answer.startswith("$") and answer.endswith("$") and len(answer) > 1:
+            answer = answer.strip("$").strip()
+        lead = "\n\n" if m.group().startswith("\n") else ""
+        return text[: m.start()] + f"{lead}$\\boxed{{{answer}}}$"
+    boxes = list(_BOXED.finditer(text))
+    if not boxes:
+        return text
+    box = boxes[-1]
+    end = _braced(text, box.end() - 1)
+    if end is None:
+        return text
+    answer = text[box.end(): end - 1].strip()
+    return text[: box.start()] + answer + text[end:].rstrip() + f"\n# Answer\n\n{answer}"
+
+
+@transform("math_answer_format", "domain", "responses", subsets=MATH_SUBSETS)
+def math_answer_format(text: str, rng: random.Random, ctx: TextContext) -> str:
+    """Swap the final-answer format: ``\\boxed{X}`` <-> a closing ``# Answer`` section.
+
+    PRM800K responses end with ``# Answer\\n\\nX``; MATH solutions put ``\\boxed{X}`` inline. In
+    RewardBench's math-prm every chosen response is boxed and every rejected one uses ``# Answer``,
+    a format cue; the swap flips it on both sides. A boxed answer is unboxed in place and repeated
+    under a new ``# Answer`` heading; an ``# Answer`` section becomes ``$\\boxed{X}$``. The answer
+    itself is copied verbatim. Deterministic.
+    """
+    return swap_answer_format(text)
+
+
+# -- safety ---------------------------------------------------------------------------------------
+
+
+@transform("jailbreak", "domain", "prompt", subsets=SAFETY_SUBSETS, preserves="ranking")
+def jailbreak(text: str, rng: random.Random, ctx: TextContext) -> str:
+    """Wrap the prompt in a jailbreak template (role-play, "developer mode", fiction framing, ...).
+
+    reWordBench takes templates from the JailbreakChat collection; those are not available
+    offline, so we wrote eight short templates in the same genres (DAN-style persona, developer
+    mode, amoral character, fiction writer, opposite day, research framing, grandmother story,
+    prefix injection). The item's RNG picks one. The preferred response stays preferred: a
+    refusal of a harmful request, and a helpful answer to a benign one.
+    """
+    return rng.choice(JAILBREAKS).format(prompt=text)

@@ -1,0 +1,212 @@
+"""Text generators for model-based transforms, and the disk cache in front of them.
+
+A generator turns prompts into completions: ``generate(prompts, max_new_tokens) -> texts``. Its
+``name`` identifies the model *and* the decoding settings, because it is part of the cache key.
+
+- ``smollm2``: SmolLM2-135M-Instruct (ships with the project, runs on a CPU) through
+  ``harness.models.load_causal_lm``, with its chat template. Greedy by default, so one input
+  always gives one output; ``temperature > 0`` samples under a seed of its own (torch's global
+  RNG is forked, never left changed).
+- ``gemini``: Gemini through google-genai when ``GEMINI_API_KEY`` or ``GOOGLE_API_KEY`` is set
+  (temperature 0). The key goes only to the client.
+
+``default_generator()`` picks ``$CROME_BENCH_GENERATOR`` if set, else ``gemini`` when a key is
+set, else ``smollm2``. Every generation is cached in SQLite under
+``cache_dir()/transforms/generations.sqlite`` keyed by (transform step, generator name, text
+hash), so a rerun or a second RM evaluation never regenerates a text.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import threading
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any, Protocol
+
+from harness.registry import Registry
+from harness.seeding import text_hash
+
+KEY_VARIABLES = ("GEMINI_API_KEY", "GOOGLE_API_KEY")
+
+
+class Generator(Protocol):
+    name: str
+
+    def generate(self, prompts: Sequence[str], max_new_tokens: int) -> list[str]: ...
+
+
+class GeneratorError(RuntimeError):
+    """A generator could not be set up or failed to answer."""
+
+
+GENERATORS: Registry[Callable[..., Generator]] = Registry(
+    "generator", group="crome_bench.generators")
+
+
+class SmolLM2Generator:
+    """A local chat model (default ``smollm2-135m``), batched, left-padded, greedy or seeded."""
+
+    def __init__(self, model: str = "smollm2-135m", *, temperature: float = 0.0, seed: int = 0,
+                 batch_size: int = 8):
+        self.model_name = model
+        self.temperature = temperature
+        self.seed = seed
+        self.batch_size = batch_size
+        decoding = "greedy" if temperature <= 0 else f"t{temperature:g}-s{seed}"
+        self.name = f"{model}:{decoding}"
+        self._loaded: tuple[Any, Any] | None = None
+        self._lock = threading.Lock()
+
+    def _model(self) -> tuple[Any, Any]:
+        if self._loaded is None:
+            from harness.models.backbones import load_causal_lm
+
+            model, tokenizer = load_causal_lm(self.model_name)
+            model.eval()
+            tokenizer.padding_side = "left"
+            self._loaded = (model, tokenizer)
+        return self._loaded
+
+    def generate(self, prompts: Sequence[str], max_new_tokens: int) -> list[str]:
+        import torch
+
+        with self._lock:
+            model, tokenizer = self._model()
+            out: list[str] = []
+            for start in range(0, len(prompts), self.batch_size):
+                batch = [tokenizer.apply_chat_template(
+                    [{"role": "user", "content": p}], add_generation_prompt=True, tokenize=False)
+                    for p in prompts[start:start + self.batch_size]]
+                inputs = tokenizer(batch, return_tensors="pt", padding=True,
+                                   add_special_tokens=False)
+                options: dict[str, Any] = {"do_sample": False}
+                if self.temperature > 0:
+                    options = {"do_sample": True, "temperature": self.temperature, "top_p": 0.95}
+                with torch.random.fork_rng(devices=[]), torch.inference_mode():
+                    torch.manual_seed(self.seed + start)
+                    ids = model.generate(**inputs, max_new_tokens=max_new_tokens,
+                                         pad_token_id=tokenizer.pad_token_id, **options)
+                new = ids[:, inputs["input_ids"].shape[1]:]
+                out.extend(tokenizer.batch_decode(new, skip_special_tokens=True))
+            return [text.strip() for text in out]
+
+
+class GeminiGenerator:
+    """Gemini through google-genai; the API key is read from the environment, never stored."""
+
+    def __init__(self, model: str = "gemini-2.0-flash", *, timeout_s: float = 60.0):
+        from google import genai
+        from google.genai import types
+
+        key = next((os.environ[k] for k in KEY_VARIABLES if os.environ.get(k)), None)
+        if not key:
+            raise GeneratorError("the gemini generator needs GEMINI_API_KEY or GOOGLE_API_KEY")
+        self.name = f"gemini:{model}"
+        self.model = model
+        self._types = types
+        self._client = genai.Client(api_key=key, http_options=types.HttpOptions(
+            timeout=int(timeout_s * 1000)))
+
+    def generate(self, prompts: Sequence[str], max_new_tokens: int) -> list[str]:
+        from google.genai import errors
+
+        config = self._types.GenerateContentConfig(temperature=0.0,
+                                                   max_output_tokens=max_new_tokens)
+        out = []
+        for prompt in prompts:
+            try:
+                response = self._client.models.generate_content(
+                    model=self.model, contents=prompt, config=config)
+            except errors.APIError as err:
+                raise GeneratorError(f"gemini {err.code}: {err.message}") from None
+            out.append((response.text or "").strip())
+        return out
+
+
+GENERATORS.add("smollm2", SmolLM2Generator)
+GENERATORS.add("gemini", GeminiGenerator)
+
+_DEFAULTS: dict[str, Generator] = {}
+
+
+def make_generator(name: str | None = None, **options: Any) -> Generator:
+    """A generator by registry name (``smollm2``, ``gemini``, plugins); one instance per name."""
+    name = name or os.environ.get("CROME_BENCH_GENERATOR") or (
+        "gemini" if any(os.environ.get(k) for k in KEY_VARIABLES) else "smollm2")
+    if options:
+        return GENERATORS.get(name)(**options)
+    if name not in _DEFAULTS:
+        _DEFAULTS[name] = GENERATORS.get(name)()
+    return _DEFAULTS[name]
+
+
+def default_generator() -> Generator:
+    return make_generator(None)
+
+
+def cache_path() -> Path:
+    from harness.models.backbones import cache_dir
+
+    return cache_dir() / "transforms" / "generations.sqlite"
+
+
+class GenerationCache:
+    """(step, generator, text hash) -> generated text, in SQLite; each put is committed."""
+
+    def __init__(self, path: str | Path):
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._lock = threading.Lock()
+        self._db = sqlite3.connect(self.path, check_same_thread=False, timeout=30)
+        with self._lock, self._db:
+            self._db.execute("CREATE TABLE IF NOT EXISTS generations (step TEXT, generator TEXT,"
+                             " text_hash TEXT, output TEXT, PRIMARY KEY (step, generator,"
+                             " text_hash))")
+
+    def get(self, step: str, generator: str, text: str) -> str | None:
+        with self._lock:
+            row = self._db.execute(
+                "SELECT output FROM generations WHERE step=? AND generator=? AND text_hash=?",
+                (step, generator, text_hash(text))).fetchone()
+        return None if row is None else row[0]
+
+    def put(self, step: str, generator: str, text: str, output: str) -> None:
+        with self._lock, self._db:
+            self._db.execute("INSERT OR REPLACE INTO generations VALUES (?, ?, ?, ?)",
+                             (step, generator, text_hash(text), output))
+
+    def __len__(self) -> int:
+        with self._lock:
+            return self._db.execute("SELECT COUNT(*) FROM generations").fetchone()[0]
+
+
+_CACHES: dict[Path, GenerationCache] = {}
+
+
+def generation_cache() -> GenerationCache:
+    """The cache at ``cache_path()`` (re-read each call, so tests can point it elsewhere)."""
+    path = cache_path()
+    if path not in _CACHES:
+        _CACHES[path] = GenerationCache(path)
+    return _CACHES[path]
+
+
+def cached_generate(step: str, generator: Generator, texts: Sequence[str],
+                    build_prompt: Callable[[str], str], max_new_tokens: Callable[[str], int]
+                    ) -> list[str]:
+    """Outputs for ``texts`` from the cache, generating (in one batch) only the missing ones."""
+    cache = generation_cache()
+    outputs: list[str | None] = [cache.get(step, generator.name, t) for t in texts]
+    missing = [i for i, o in enumerate(outputs) if o is None]
+    if missing:
+        budget = max(max_new_tokens(texts[i]) for i in missing)
+        made = generator.generate([build_prompt(texts[i]) for i in missing], budget)
+        if len(made) != len(missing):
+            raise GeneratorError(f"{generator.name} returned {len(made)} outputs for "
+                                 f"{len(missing)} prompts")
+        for i, text in zip(missing, made, strict=True):
+            cache.put(step, generator.name, texts[i], text)
+            outputs[i] = text
+    return [o or "" for o in outputs]

@@ -1,0 +1,128 @@
+"""Model-based naturalistic transforms: paraphrase and back-translation (reWordBench group 2).
+
+reWordBench paraphrases with Llama-3-70B-Instruct and back-translates En -> Es -> En, keeping an
+output only when its embedding's cosine similarity to the original is >= 0.7. We do the same with
+the generator of ``transforms.generators`` (the local ``smollm2-135m`` by default, Gemini when a
+key is set) and all-MiniLM-L6-v2 (mean-pooled, the sentence-transformers recipe) as the
+similarity model. Our choices, documented here:
+
+- Both responses are rewritten (the text the RM judges); hep-* subsets are skipped (their
+  responses are bare code, which a rewrite would change).
+- An output is rejected, and the original kept (so it counts as a no-op), when it is empty,
+  when its cosine similarity to the original is below 0.7, or when it loses or adds a number:
+  a small model that rewrites ``12`` as ``twelve`` or drops it changes the meaning.
+- Every generation is cached on disk by (transform step, generator, text hash), so a rerun or a
+  second RM never regenerates. ``prefetch`` generates for many texts in one batch first; the
+  per-text path then only reads the cache.
+
+A 135M model paraphrases poorly: expect many rejections on CPU. The no-op rate printed by
+``transforms apply`` shows how many outputs were kept.
+"""
+
+from __future__ import annotations
+
+import random
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from harness.data.rewardbench import CODE_SUBSETS
+from transforms.base import TRANSFORMS, TextContext, Transform
+from transforms.generators import Generator, cached_generate, default_generator
+from transforms.text import numbers
+
+MIN_SIMILARITY = 0.7
+MAX_NEW_TOKENS = 768
+
+
+def token_budget(text: str) -> int:
+    """New tokens to allow for rewriting ``text``: about its length in tokens, plus slack."""
+    return min(MAX_NEW_TOKENS, len(text) // 3 + 32)
+
+
+@dataclass(frozen=True)
+class ModelTransform(Transform):
+    """A transform that chains generator steps, each an instruction with a ``{text}`` slot."""
+
+    steps: tuple[tuple[str, str], ...] = ()
+    min_similarity: float = MIN_SIMILARITY
+
+    def apply_text(self, text: str, rng: random.Random, ctx: TextContext) -> str:
+        return self.apply_many([text], ctx.generator)[0]
+
+    def prefetch(self, texts: Sequence[str], generator: Any = None) -> None:
+        """Generate (and cache) the outputs for many texts in batched calls."""
+        self.apply_many(list(dict.fromkeys(texts)), generator)
+
+    def apply_many(self, texts: Sequence[str], generator: Generator | None = None) -> list[str]:
+        generator = generator or default_generator()
+        current = [t for t in texts if t.strip()]
+        outputs = list(current)
+        for step, instruction in self.steps:
+            outputs = cached_generate(f"{self.name}/{step}", generator, outputs,
+                                      lambda t, ins=instruction: ins.format(text=t),
+                                      token_budget)
+        accepted = dict(zip(current, self._accept(current, outputs), strict=True))
+        return [accepted.get(t, t) for t in texts]
+
+    def _accept(self, originals: list[str], outputs: list[str]) -> list[str]:
+        if not originals:
+            return []
+        similarity = cosine_similarities(originals, outputs)
+        return [new if new.strip() and sim >= self.min_similarity
+                and Counter(numbers(new)) == Counter(numbers(old)) else old
+                for old, new, sim in zip(originals, outputs, similarity, strict=True)]
+
+
+_SIMILARITY: dict[str, Any] = {}
+
+
+def cosine_similarities(a: Sequence[str], b: Sequence[str]) -> list[float]:
+    """Cosine similarity of MiniLM mean-pooled embeddings, pairwise (a[i], b[i])."""
+    import torch
+
+    if "model" not in _SIMILARITY:
+        from transformers import AutoModel
+
+        from harness.models.backbones import load_tokenizer, model_source
+
+        _SIMILARITY["model"] = AutoModel.from_pretrained(model_source("minilm-l6")).eval()
+        _SIMILARITY["tokenizer"] = load_tokenizer("minilm-l6")
+    model, tokenizer = _SIMILARITY["model"], _SIMILARITY["tokenizer"]
+    out: list[float] = []
+    with torch.inference_mode():
+        for start in range(0, len(a), 32):
+            texts = list(a[start:start + 32]) + list(b[start:start + 32])
+            enc = tokenizer(texts, padding=True, truncation=True, max_length=256,
+                            return_tensors="pt")
+            hidden = model(**enc).last_hidden_state
+            mask = enc["attention_mask"].unsqueeze(-1).float()
+            emb = torch.nn.functional.normalize((hidden * mask).sum(1) / mask.sum(1), dim=-1)
+            half = len(texts) // 2
+            out.extend((emb[:half] * emb[half:]).sum(-1).tolist())
+    return out
+
+
+_KEEP = ("Keep the meaning, every number, every name and every piece of code exactly. "
+         "Reply with the {what} only, nothing else.\n\n")
+
+PARAPHRASE = ("Paraphrase the following text: say the same thing in different words. "
+              + _KEEP.format(what="paraphrase") + "Text:\n{text}")
+TO_SPANISH = ("Translate the following text from English into Spanish. "
+              + _KEEP.format(what="Spanish translation") + "Text:\n{text}")
+TO_ENGLISH = ("Translate the following text from Spanish into English. "
+              + _KEEP.format(what="English translation") + "Text:\n{text}")
+
+_COMMON = {"category": "naturalistic", "fields": "responses", "kind": "model",
+           "exclude_subsets": CODE_SUBSETS, "requires": ("generator", "minilm-l6")}
+
+TRANSFORMS.add("paraphrase", ModelTransform(
+    name="paraphrase", steps=(("paraphrase", PARAPHRASE),),
+    description="Paraphrase each response with the generator (kept if cosine >= 0.7).",
+    doc=__doc__ or "", **_COMMON))
+TRANSFORMS.add("back_translation", ModelTransform(
+    name="back_translation", steps=(("en-es", TO_SPANISH), ("es-en", TO_ENGLISH)),
+    description="Translate each response En -> Es -> En with the generator (kept if cosine "
+                ">= 0.7).",
+    doc=__doc__ or "", **_COMMON))
