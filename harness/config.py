@@ -109,7 +109,9 @@ class CromeConfig:
 
 @dataclass
 class EvalConfig:
-    suites: list[str] = field(default_factory=lambda: ["preference", "rewardbench", "reword"])
+    # diagnostics reuses the rewardbench suite's cached scores: it costs one tokenizer pass
+    suites: list[str] = field(default_factory=lambda: ["preference", "rewardbench", "reword",
+                                                       "diagnostics"])
     transforms: list[str] = field(default_factory=list, metadata={"help": "empty = all rule-based"})
     batch_tokens: int = field(default=16384, metadata={"help": "token budget per scoring batch"})
     bootstrap: int = 2000

@@ -8,19 +8,14 @@ model's own held-out split when the model is one of our checkpoints (``<run>/mod
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from typing import Any
 
 from harness.config import Config
-from harness.io import write_json
+from harness.io import slug, write_json  # noqa: F401 (slug: re-exported for callers)
 from harness.scoring.reward_model import RewardModel, load_reward_model
 from harness.scoring.scorer import Scorer
 from harness.suites import SUITES, EvalContext, load_builtin_suites
-
-
-def slug(name: str) -> str:
-    return re.sub(r"[^A-Za-z0-9_.-]+", "_", name.strip("/")).strip("_") or "model"
 
 
 def heldout_of(model: str) -> str | None:
@@ -34,7 +29,8 @@ def evaluate_model(model: str | RewardModel, suites: list[str], config: Config, 
                    limit: int | None = None, show_progress: bool = True) -> dict[str, Any]:
     load_builtin_suites()
     rm = model if isinstance(model, RewardModel) else load_reward_model(
-        model, max_length=config.model.max_length, batch_tokens=config.eval.batch_tokens)
+        model, max_length=config.model.max_length, batch_tokens=config.eval.batch_tokens,
+        form=config.model.form)
     scorer = Scorer(rm, show_progress=show_progress)
     out_dir.mkdir(parents=True, exist_ok=True)
     metrics: dict[str, Any] = {"model": rm.name, "fingerprint": rm.fingerprint}

@@ -13,13 +13,13 @@ from pathlib import Path
 from typing import Any
 
 from harness.config import Config
-from harness.evaluate import evaluate_model, slug
-from harness.io import write_json
+from harness.evaluate import evaluate_model
+from harness.io import slug, write_json
 from harness.methods import get_method
 from harness.runstore import RunStore
 from harness.training.pipeline import train_method
 
-EVAL_SUITES = ("preference", "rewardbench", "reword")
+EVAL_SUITES = ("preference", "rewardbench", "reword", "diagnostics")
 REFERENCES = ("length",)
 
 
@@ -30,22 +30,42 @@ def plan_methods(methods: list[str]) -> list[str]:
     return (["vanilla"] if needs_vanilla or "vanilla" in methods else []) + ordered
 
 
+def with_form(config: Config, form: str) -> Config:
+    """A copy of ``config`` whose reward-model form is ``form``."""
+    copy = Config.from_dict(config.to_dict())
+    copy.set_value("model.form", form)
+    return copy
+
+
 def run_all(config: Config, methods: list[str], store: RunStore, *,
-            eval_models: list[str] = (), show_progress: bool = True) -> dict[str, Any]:
+            forms: list[str] | None = None, eval_models: list[str] = (),
+            show_progress: bool = True) -> dict[str, Any]:
+    """Train ``methods`` in each of ``forms`` (default: ``config.model.form``), evaluate them
+    beside the references and outside RMs, and write ``results.json``. A form other than
+    ``bt`` names its folders and rows with a suffix (``train/rrm-pairpm``, ``rrm:pairpm``)."""
     entries: list[dict[str, Any]] = []
-    trained: dict[str, dict] = {}
-    for method in plan_methods(methods):
-        filter_model = trained.get("vanilla", {}).get("model_dir") if method != "vanilla" else None
-        trained[method] = store.step(f"train/{method}", lambda m=method, f=filter_model: _train(
-            m, config, store, f, show_progress))
-    heldout = str(store.path("train", plan_methods(methods)[0], "heldout.jsonl"))
-    suites = [s for s in config.eval.suites if s in EVAL_SUITES]
     rms: list[tuple[str, str, dict]] = []
-    for method in methods:
-        rms.append((method, trained[method]["model_dir"],
-                    {"kind": "trained", "method": method, "form": config.model.form,
-                     "config_hash": config.hash(),
-                     "approximate": trained[method].get("approximate", [])}))
+    heldout = None
+    for form in forms or [config.model.form]:
+        form_config = with_form(config, form)
+        tag = "" if form == "bt" else f"-{form}"
+        trained: dict[str, dict] = {}
+        for method in plan_methods(methods):
+            filter_model = (trained.get("vanilla", {}).get("model_dir")
+                            if method != "vanilla" else None)
+            trained[method] = store.step(
+                f"train/{method}{tag}", lambda m=method, f=filter_model, c=form_config, t=tag:
+                _train(m, c, store, f, show_progress, folder=m + t))
+        # Every form and method splits the same data with the same seed: one held-out set.
+        heldout = heldout or str(store.path("train", plan_methods(methods)[0] + tag,
+                                            "heldout.jsonl"))
+        for method in methods:
+            rms.append((method + ("" if form == "bt" else f":{form}"),
+                        trained[method]["model_dir"],
+                        {"kind": "trained", "method": method, "form": form,
+                         "config_hash": form_config.hash(),
+                         "approximate": trained[method].get("approximate", [])}))
+    suites = [s for s in config.eval.suites if s in EVAL_SUITES]
     for ref in (*REFERENCES, config.model.backbone):
         name = ref if ref in REFERENCES else f"untrained {ref}"
         rms.append((name, ref, {"kind": "reference", "method": "–", "form": "bt"}))
@@ -64,8 +84,8 @@ def run_all(config: Config, methods: list[str], store: RunStore, *,
 
 
 def _train(method: str, config: Config, store: RunStore, filter_model: str | None,
-           show_progress: bool) -> dict:
-    out = store.path("train", method)
+           show_progress: bool, folder: str | None = None) -> dict:
+    out = store.path("train", folder or method)
     result = train_method(method, config, out, filter_model=filter_model,
                           show_progress=show_progress)
     method_info = (out / "method.json").read_text()

@@ -10,8 +10,9 @@ import json
 from pathlib import Path
 from typing import Any
 
-from harness.io import atomic_write_text
+from harness.io import atomic_write_text, slug
 from leaderboards import render
+from leaderboards.paired import paired_section
 from leaderboards.plots import drop_plot
 
 
@@ -25,8 +26,11 @@ def read_results(run_dirs: list[str | Path]) -> tuple[list[dict[str, Any]], list
         runs.append(data)
         multi = len(run_dirs) > 1
         for entry in data["entries"]:
+            # Per-item records live in the entry's eval folder (derived, not stored, so a moved
+            # run folder still finds them); paired comparisons read them from there.
             entries.append({**entry, "name": f"{data['run']}/{entry['name']}" if multi
-                            else entry["name"]})
+                            else entry["name"],
+                            "eval_dir": str(Path(run_dir) / "eval" / slug(entry["name"]))})
     return entries, runs
 
 
@@ -54,6 +58,14 @@ def build_markdown(entries: list[dict[str, Any]], runs: list[dict], images: dict
                   render.robustness_table(entries), ""]
         if "drops" in images:
             parts += [f"![accuracy drop per transform]({images['drops']})", ""]
+    if any(e["metrics"].get("diagnostics") for e in entries):
+        parts += ["## Spurious-cue diagnostics", "",
+                  "Length reliance = Spearman(reward margin, length margin) [95% bootstrap CI]: "
+                  "1 means the RM ranks pairs by length alone, 0 that length does not predict "
+                  "its verdicts. Accuracy on the pairs where the chosen response is the shorter "
+                  "/ longer one, and where only one response uses markdown (lists, headers, "
+                  "bold) [95% CI] (n).", "", render.diagnostics_table(entries), ""]
+    parts += paired_section(entries)
     extra = [section for section in (render.extra_sections(entries) or [])]
     parts += extra
     return "\n".join(parts)

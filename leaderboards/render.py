@@ -57,7 +57,10 @@ def table(headers: list[str], rows: Iterable[list[Any]]) -> str:
 
 
 def rewardbench_table(entries: list[Entry]) -> str:
-    headers = ["RM", "method", "form", *SECTIONS, "Average", "n"]
+    """Sections and average per RM; a length-reliance column when the diagnostics suite ran."""
+    with_length = any(e["metrics"].get("diagnostics") for e in entries)
+    headers = ["RM", "method", "form", *SECTIONS, "Average", "n",
+               *(["length reliance ρ [95% CI]"] if with_length else [])]
     rows = []
     for e in entries:
         rb = e["metrics"].get("rewardbench")
@@ -66,7 +69,47 @@ def rewardbench_table(entries: list[Entry]) -> str:
         sections = rb.get("sections", {})
         rows.append([label(e), e.get("method", "–"), e.get("form", "–"),
                      *(pct(sections.get(s)) for s in SECTIONS),
-                     pct(rb.get("average", rb.get("score"))), str(rb.get("n", "–"))])
+                     pct(rb.get("average", rb.get("score"))), str(rb.get("n", "–")),
+                     *([length_reliance(e)] if with_length else [])])
+    return table(headers, rows)
+
+
+def correlation(metric: Any) -> str:
+    """A correlation dict ``{"spearman", "ci"}`` as ``+0.57 [+0.52, +0.61]``; "–" if absent."""
+    rho = metric.get("spearman") if isinstance(metric, dict) else None
+    if not isinstance(rho, (int, float)):
+        return "–"
+    interval = ci(metric) if all(isinstance(v, (int, float)) for v in metric.get("ci") or []) \
+        else None
+    return f"{rho:+.2f}" + (f" [{interval[0]:+.2f}, {interval[1]:+.2f}]" if interval else "")
+
+
+def length_reliance(entry: Entry) -> str:
+    """Spearman(reward margin, length margin) from the diagnostics suite; "–" for older runs."""
+    return correlation((entry["metrics"].get("diagnostics") or {}).get("length_reliance"))
+
+
+def with_n(metric: Any) -> str:
+    """Accuracy [CI] followed by its item count, for subsets whose size varies by cue."""
+    n = metric.get("n") if isinstance(metric, dict) else None
+    return "–" if not n else f"{pct(metric)} (n={n})"
+
+
+def diagnostics_table(entries: list[Entry]) -> str:
+    """Spurious-cue diagnostics per RM: length reliance and accuracy split by length/markdown."""
+    headers = ["RM", "length unit", "length reliance ρ [95% CI]", "acc, chosen shorter",
+               "acc, chosen longer", "acc, only chosen has markdown",
+               "acc, only rejected has markdown"]
+    rows = []
+    for e in entries:
+        d = e["metrics"].get("diagnostics")
+        if not d:
+            continue
+        rows.append([label(e), d.get("length_unit", "–"), length_reliance(e),
+                     with_n(d.get("accuracy_when_chosen_shorter")),
+                     with_n(d.get("accuracy_when_chosen_longer")),
+                     with_n(d.get("accuracy_when_only_chosen_markdown")),
+                     with_n(d.get("accuracy_when_only_rejected_markdown"))])
     return table(headers, rows)
 
 

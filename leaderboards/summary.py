@@ -1,11 +1,12 @@
-"""The short table printed at the end of ``harness eval`` and ``harness run``."""
+"""The short tables printed at the end of ``harness eval`` and ``harness run``: the summary,
+then spurious-cue diagnostics and paired comparisons when there is anything to show."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from harness.data.rewardbench import SECTIONS
-from leaderboards.render import pct, table
+from leaderboards.render import diagnostics_table, length_reliance, pct, table
 
 
 def summary_rows(results: list[dict[str, Any]]) -> tuple[list[str], list[list[str]]]:
@@ -17,6 +18,8 @@ def summary_rows(results: list[dict[str, Any]]) -> tuple[list[str], list[list[st
         headers += ["RewardBench avg [95% CI]", *SECTIONS]
     if "reword" in has:
         headers.append("reword mean drop")
+    if "diagnostics" in has:
+        headers.append("length reliance ρ")
     rows = []
     for r in results:
         m = r["metrics"]
@@ -31,10 +34,24 @@ def summary_rows(results: list[dict[str, Any]]) -> tuple[list[str], list[list[st
         if "reword" in has:
             drop = (m.get("reword") or {}).get("mean_drop")
             row.append("–" if drop is None else f"{100 * drop:+.1f}")
+        if "diagnostics" in has:
+            row.append(length_reliance(r))
         rows.append(row)
     return headers, rows
 
 
 def print_summary(results: list[dict[str, Any]]) -> None:
+    """``results``: dicts with ``name`` and ``metrics`` (and ``eval_dir`` for paired tests)."""
+    from leaderboards.paired import paired_section
+
     headers, rows = summary_rows(results)
     print(table(headers, rows))
+    diagnosed = [r for r in results if r["metrics"].get("diagnostics")]
+    if diagnosed:
+        data = diagnosed[0]["metrics"]["diagnostics"].get("data")
+        print(f"\nSpurious-cue diagnostics ({data}; accuracy [95% CI] (n)):")
+        print(diagnostics_table(diagnosed))
+    if len(results) > 1:
+        lines = paired_section(results, heading="")
+        if lines:
+            print("\n" + "\n".join(lines).strip())

@@ -169,6 +169,20 @@ def test_paired_diff_contains_truth_and_is_deterministic():
     assert paired_bootstrap_diff(b, a, seed=7)["diff"] == pytest.approx(-0.1)
 
 
+def test_paired_bootstrap_ci_hand_worked():
+    # A right and B wrong on 5 of 10 pairs, both wrong on the other 5: per-pair differences are
+    # five 1s and five 0s, so a resampled mean is Binomial(10, 1/2) / 10. P[X <= 1] = 11/1024
+    # (1.1%) < 2.5% < P[X <= 2] = 56/1024 (5.5%): the 2.5% point is 0.2, and by symmetry the
+    # 97.5% point is 0.8. 2,000 resamples put ~21 draws at <= 0.1 and ~109 at <= 0.2, so the
+    # 50th-smallest is 0.2 for any seed.
+    a, b = [1] * 5 + [0] * 5, [0] * 10
+    for seed in range(3):
+        assert paired_bootstrap_diff(a, b, seed=seed) == {"diff": 0.5, "ci": [0.2, 0.8], "n": 10}
+    # the same pairs under McNemar: b01 = 0, b10 = 5, p = 2 / 2^5 = 0.0625 (not below 0.05),
+    # while the bootstrap interval excludes zero: at n = 10 the two tests can disagree.
+    result = compare(a, b)
+    assert (result["p_value"], result["significant"]) == (0.0625, True)
+
 def test_pairing_beats_unpaired_comparison():
     a, b = _a_and_worse_b()
     paired = np.diff(paired_bootstrap_diff(a, b)["ci"])[0]

@@ -192,6 +192,14 @@ def score_pools(settings: BonSettings, states: dict[str, SuiteState],
         score = score_fn(rm, settings.cache_dir)
         for state in states.values():
             ids = [i.id for i in state.items]
+            if getattr(rm, "form", "bt") == "pairpm":  # a preference matrix per prompt
+                from harness.scoring.scorer import Scorer
+
+                matrices = Scorer(rm, cache_dir=settings.cache_dir).preference_matrices(
+                    [state.texts[pid] for pid in ids],
+                    [state.pool.texts(pid, settings.n_max) for pid in ids])
+                state.scores[model] = dict(zip(ids, matrices, strict=True))
+                continue
             prompts = [state.texts[pid] for pid in ids for _ in range(settings.n_max)]
             responses = [t for pid in ids for t in state.pool.texts(pid, settings.n_max)]
             flat = list(score(prompts, responses))

@@ -25,15 +25,36 @@ def n_grid(n_max: int) -> list[int]:
     return [*grid, n_max]
 
 
-def pick(scores: Sequence[float], n: int) -> int:
-    """Index of the best of the first ``n`` scores; the lower index wins a tie."""
+def pick(scores: Sequence[float] | Sequence[Sequence[float]], n: int) -> int:
+    """Index of the best of the first ``n`` samples; the lower index wins a tie.
+
+    ``scores`` is one reward per sample (BT), or a PairPM preference matrix (``M[i][j]`` the
+    log-odds that i beats j; see ``copeland_pick``).
+    """
     if len(scores) < n:
         raise ValueError(f"need {n} scores, got {len(scores)}")
+    if n and isinstance(scores[0], Sequence):
+        return copeland_pick(scores, n)  # type: ignore[arg-type]
     best = 0
     for i in range(1, n):
         if scores[i] > scores[best]:
             best = i
     return best
+
+
+def copeland_pick(matrix: Sequence[Sequence[float]], n: int) -> int:
+    """Round-robin tournament among the first ``n`` samples (the Copeland winner).
+
+    Each sample scores one point per other sample it beats (``M[i][j] > 0``); the most points
+    win, then the larger sum of log-odds, then the lower index. Cost: every ordered pair of the
+    N_max pool samples is one PairPM input, N_max(N_max - 1) per prompt (240 at N = 16); the
+    nested prefixes n < N_max reuse the same matrix at no extra cost.
+    """
+    def strength(i: int) -> tuple[int, float, int]:
+        others = [matrix[i][j] for j in range(n) if j != i]
+        return sum(v > 0 for v in others), sum(others), -i
+
+    return max(range(n), key=strength)
 
 
 def rate(count: int, total: int) -> dict[str, float | int | None]:

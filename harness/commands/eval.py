@@ -13,14 +13,17 @@ def add_to(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--model", required=True,
                         help="comma-separated: length, a backbone, a checkpoint dir, a Hub id")
     parser.add_argument("--suite", default="rewardbench",
-                        help="comma-separated: preference, rewardbench, reword")
+                        help="comma-separated: preference, rewardbench, reword, diagnostics")
     parser.add_argument("--data", default=None,
-                        help="RewardBench source for rewardbench/reword (default embedded)")
+                        help="RewardBench source for rewardbench/reword, any pairs file "
+                             "for diagnostics (default: data.rewardbench)")
     parser.add_argument("--pairs", default=None,
                         help="pairs for the preference suite (default: the model's held-out "
                              "split, else data.train)")
     parser.add_argument("--limit", type=int, default=None, help="stratified sample size")
     parser.add_argument("--transforms", default=None, help="comma-separated transform names")
+    parser.add_argument("--form", default=None,
+                        help="bt | pairpm, for backbones and Hub models (checkpoints know theirs)")
     parser.add_argument("--max-length", type=int, default=None)
     parser.add_argument("--seed", type=int, default=None)
     parser.add_argument("--out", required=True, help="output folder")
@@ -29,12 +32,13 @@ def add_to(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from harness.evaluate import evaluate_model, slug
+    from harness.evaluate import evaluate_model
+    from harness.io import slug
     from leaderboards.summary import print_summary
 
     config = config_from_args(args)
     for flag, key in (("transforms", "eval.transforms"), ("max_length", "model.max_length"),
-                      ("seed", "seed")):
+                      ("form", "model.form"), ("seed", "seed")):
         if getattr(args, flag) is not None:
             config.set_value(key, getattr(args, flag))
     models = [m.strip() for m in args.model.split(",") if m.strip()]
@@ -45,6 +49,6 @@ def run(args: argparse.Namespace) -> int:
         folder = out if len(models) == 1 else out / slug(model)
         metrics = evaluate_model(model, suites, config, folder, data=args.data,
                                  pairs=args.pairs, limit=args.limit)
-        results.append({"name": model, "metrics": metrics})
+        results.append({"name": model, "metrics": metrics, "eval_dir": str(folder)})
     print_summary(results)
     return 0

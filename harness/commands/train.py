@@ -13,7 +13,9 @@ def add_to(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--data", default=None,
                         help="training pairs: file, Hub id or embedded:NAME")
     parser.add_argument("--backbone", default=None, help="backbone name, Hub id or local path")
-    parser.add_argument("--mode", default=None, help="full | lora")
+    parser.add_argument("--mode", default=None, help="full | lora | frozen")
+    parser.add_argument("--form", default=None,
+                        help="bt (Bradley-Terry, one reward per response) | pairpm (pairwise)")
     parser.add_argument("--out", required=True, help="output folder (rerun to resume)")
     parser.add_argument("--limit", type=int, default=None, help="use the first N pairs")
     parser.add_argument("--seed", type=int, default=None)
@@ -26,7 +28,7 @@ def add_to(subparsers: argparse._SubParsersAction) -> None:
 
 def apply_common_flags(config, args: argparse.Namespace) -> None:
     for flag, key in (("data", "data.train"), ("backbone", "model.backbone"),
-                      ("mode", "model.mode"), ("seed", "seed")):
+                      ("mode", "model.mode"), ("form", "model.form"), ("seed", "seed")):
         value = getattr(args, flag, None)
         if value is not None:
             config.set_value(key, value)

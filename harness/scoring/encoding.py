@@ -30,8 +30,50 @@ from typing import Any
 
 TEMPLATE_VERSION = 2  # bump when the encoding changes: it is part of every RM fingerprint
 
-TEMPLATE, PROMPT, RESPONSE = 0, 1, 2
-Span = tuple[int, int, int]  # (start char, end char, PROMPT | RESPONSE)
+TEMPLATE, PROMPT, RESPONSE, RESPONSE_B = 0, 1, 2, 3
+Span = tuple[int, int, int]  # (start char, end char, PROMPT | RESPONSE | RESPONSE_B)
+
+A_MARK, B_MARK = "[Response A]\n", "\n\n[Response B]\n"
+
+
+class PairedResponses(str):
+    """Two responses as one text, the input of a pairwise preference model (PairPM).
+
+    The text is ``[Response A]\\n{a}\\n\\n[Response B]\\n{b}``: it takes the place of the
+    response in the same template, so the prompt is read as usual and the model's reward is
+    the log-odds that A is better. ``parts`` are the character spans of ``a`` and ``b``: the
+    markers count as template (never cut), and when the input is too long the two responses
+    share the response budget fairly (each keeps its end; see ``share_budget``).
+    """
+
+    parts: tuple[Span, Span]
+
+    def __new__(cls, a: str, b: str) -> PairedResponses:
+        obj = super().__new__(cls, f"{A_MARK}{a}{B_MARK}{b}")
+        start_b = len(A_MARK) + len(a) + len(B_MARK)
+        obj.parts = ((len(A_MARK), len(A_MARK) + len(a), RESPONSE),
+                     (start_b, start_b + len(b), RESPONSE_B))
+        return obj
+
+
+def share_budget(budget: int, n_a: int, n_b: int) -> tuple[int, int]:
+    """(tokens kept of A, of B): each gets half, and what one does not need goes to the other."""
+    if n_a + n_b <= budget:
+        return n_a, n_b
+    half = budget // 2
+    if n_a <= half:
+        return n_a, budget - n_a
+    if n_b <= budget - half:
+        return budget - n_b, n_b
+    return half, budget - half
+
+
+def _content_spans(content: str, at: int, kind: int) -> list[Span]:
+    """The spans of one message's content placed at ``at`` (sub-spans for paired responses)."""
+    parts = getattr(content, "parts", None)
+    if parts is None:
+        return [(at, at + len(content), kind)]
+    return [(at + start, at + end, part) for start, end, part in parts]
 
 _CACHE: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
@@ -73,18 +115,18 @@ def encode_many(tokenizer, prompts: list[Any], responses: list[str], max_length:
 
 
 def _truncate(ids: list[int], cats: list[int], max_length: int) -> tuple[list[int], bool]:
-    n_prompt, n_response = cats.count(PROMPT), cats.count(RESPONSE)
-    n_template = len(ids) - n_prompt - n_response
-    keep_p, keep_r = split_budget(max_length - n_template, n_prompt, n_response)
-    kept, seen_p, seen_r = [], 0, 0
+    count = {cat: cats.count(cat) for cat in (PROMPT, RESPONSE, RESPONSE_B)}
+    n_template = len(ids) - sum(count.values())
+    keep_p, keep_r = split_budget(max_length - n_template, count[PROMPT],
+                                  count[RESPONSE] + count[RESPONSE_B])
+    keep_a, keep_b = share_budget(keep_r, count[RESPONSE], count[RESPONSE_B])
+    # The prompt keeps its first tokens; each response drops its first ``drop`` tokens.
+    drop = {RESPONSE: count[RESPONSE] - keep_a, RESPONSE_B: count[RESPONSE_B] - keep_b}
+    kept, seen = [], dict.fromkeys(count, 0)
     for token, cat in zip(ids, cats, strict=True):
-        if cat == PROMPT:
-            seen_p += 1
-            if seen_p > keep_p:
-                continue
-        elif cat == RESPONSE:
-            seen_r += 1
-            if seen_r <= n_response - keep_r:
+        if cat != TEMPLATE:
+            seen[cat] += 1
+            if (seen[cat] > keep_p) if cat == PROMPT else (seen[cat] <= drop[cat]):
                 continue
         kept.append(token)
     if len(kept) > max_length:  # the template alone is longer than max_length: head and tail
@@ -165,7 +207,7 @@ def _render(tokenizer, prompt: Any, response: str) -> tuple[str, list[Span]]:
         parts, spans, pos = [pieces[0]], [], len(pieces[0])
         for message, kind, tail in zip(messages, kinds, pieces[1:], strict=True):
             content = message["content"]
-            spans.append((pos, pos + len(content), kind))
+            spans.extend(_content_spans(content, pos, kind))
             parts += [content, tail]
             pos += len(content) + len(tail)
         return "".join(parts), [s for s in spans if s[1] > s[0]]
@@ -177,7 +219,8 @@ def _render(tokenizer, prompt: Any, response: str) -> tuple[str, list[Span]]:
         for candidate in (content, content.strip()):
             at = text.find(candidate, cursor) if candidate else -1
             if at >= 0:
-                spans.append((at, at + len(candidate), kind))
+                spans.extend(_content_spans(content, at, kind) if candidate is content
+                             else [(at, at + len(candidate), kind)])
                 cursor = at + len(candidate)
                 break
     return text, spans
@@ -224,13 +267,15 @@ def _pair_tokens(tokenizer, prompts, responses) -> tuple[list[list[int]], list[l
     unique = list(dict.fromkeys(texts))  # chosen and rejected share their prompt
     by_text = dict(zip(unique, _batch_with_offsets(tokenizer, unique)[0], strict=True))
     p_ids = [by_text[t] for t in texts]
-    r_ids = _batch_with_offsets(tokenizer, list(responses))[0]
+    r_ids, r_offsets = _batch_with_offsets(tokenizer, list(responses))
     prefix, middle, suffix = _pair_layout(tokenizer)
     ids, cats = [], []
-    for p, r in zip(p_ids, r_ids, strict=True):
+    for p, r, offsets, response in zip(p_ids, r_ids, r_offsets, responses, strict=True):
         ids.append(prefix + list(p) + middle + list(r) + suffix)
+        r_cats = (_categories(offsets, _content_spans(response, 0, RESPONSE))
+                  if hasattr(response, "parts") else [RESPONSE] * len(r))
         cats.append([TEMPLATE] * len(prefix) + [PROMPT] * len(p) + [TEMPLATE] * len(middle)
-                    + [RESPONSE] * len(r) + [TEMPLATE] * len(suffix))
+                    + r_cats + [TEMPLATE] * len(suffix))
     return ids, cats
 
 

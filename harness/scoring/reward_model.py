@@ -27,6 +27,7 @@ from harness.registry import Registry, RegistryError
 from harness.scoring.encoding import TEMPLATE_VERSION, encode_many
 from harness.scoring.forward import rewards
 
+FORMS = ("bt", "pairpm")
 FULL_HASH_BYTES = 2 << 30  # above this, tensors are fingerprinted by statistics and a sample
 
 
@@ -36,6 +37,9 @@ class RewardModel(ABC):
     name: str
     fingerprint: str
     kind: str = "classifier"  # "classifier" | "reference"
+    # "bt": one reward per (prompt, response). "pairpm": a pairwise preference model whose
+    # reward for (prompt, PairedResponses(a, b)) is the log-odds that a is better than b.
+    form: str = "bt"
 
     @abstractmethod
     def score_with_info(self, prompts: list[Any], responses: list[str]
@@ -115,7 +119,10 @@ class HFRewardModel(RewardModel):
 
     def __init__(self, model, tokenizer, name: str, max_length: int,
                  device: torch.device | None = None, dtype: torch.dtype | None = None,
-                 batch_tokens: int = 16384):
+                 batch_tokens: int = 16384, form: str = "bt"):
+        if form not in FORMS:
+            raise RegistryError(f"unknown reward-model form {form!r} (known: {', '.join(FORMS)})")
+        self.form = form
         self.device = torch.device(device) if device else default_device()
         model = model.to(self.device, dtype=dtype) if dtype else model.to(self.device)
         self.model = model.eval()
@@ -195,11 +202,14 @@ def _read_meta(path: Path) -> dict[str, Any]:
 
 def load_reward_model(name: str, *, max_length: int | None = None,
                       device: torch.device | None = None, dtype: torch.dtype | None = None,
-                      seed: int = 0, batch_tokens: int = 16384) -> RewardModel:
+                      seed: int = 0, batch_tokens: int = 16384, form: str = "bt"
+                      ) -> RewardModel:
     """A reward model by name: reference scorer, backbone, checkpoint directory or Hub id.
 
     ``dtype`` None means bf16 on a GPU that supports it, float32 otherwise. ``max_length`` None
     means the checkpoint's own (``crome_bench.json``), else 512 (reward-bench's default).
+    ``form`` (``bt`` or ``pairpm``) applies to backbones and Hub models; our checkpoints carry
+    the form they were trained in, which wins. References (``length``) are always ``bt``.
     """
     from harness.models.backbones import BACKBONES, load_sequence_classifier, load_tokenizer
 
@@ -210,8 +220,9 @@ def load_reward_model(name: str, *, max_length: int | None = None,
         dtype = torch.bfloat16
     if name in BACKBONES:
         model = load_sequence_classifier(name, seed=seed)
-        return HFRewardModel(model, load_tokenizer(name), f"untrained:{name}",
-                             max_length or 512, device, dtype, batch_tokens)
+        label = f"untrained:{name}" + (":pairpm" if form == "pairpm" else "")
+        return HFRewardModel(model, load_tokenizer(name), label,
+                             max_length or 512, device, dtype, batch_tokens, form)
     from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
     path = Path(name)
@@ -226,5 +237,7 @@ def load_reward_model(name: str, *, max_length: int | None = None,
     if model.config.pad_token_id is None:
         model.config.pad_token_id = tokenizer.pad_token_id
     label = (meta.get("method") or path.name) if path.is_dir() else name
-    return HFRewardModel(model, tokenizer, str(label),
-                         max_length or meta.get("max_length") or 512, device, dtype, batch_tokens)
+    form = meta.get("form") or form
+    return HFRewardModel(model, tokenizer, str(label) + (":pairpm" if form == "pairpm" else ""),
+                         max_length or meta.get("max_length") or 512, device, dtype, batch_tokens,
+                         form)

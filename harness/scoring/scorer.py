@@ -13,6 +13,7 @@ keeps everything scored before the kill. Several processes may share one cache f
 from __future__ import annotations
 
 import json
+import math
 import sqlite3
 import time
 from collections.abc import Iterator
@@ -22,6 +23,7 @@ from typing import Any
 
 from harness.data.schema import PreferencePair
 from harness.models.backbones import cache_dir as default_cache_dir
+from harness.scoring.encoding import PairedResponses
 from harness.scoring.reward_model import RewardModel
 from harness.seeding import text_hash
 
@@ -147,16 +149,69 @@ class Scorer:
 
     def score_pairs(self, pairs: list[PreferencePair]
                     ) -> tuple[list[float], list[float], dict[str, Any]]:
-        """(chosen scores, rejected scores, stats); chosen and rejected share one pass.
+        """(chosen scores, rejected scores, stats); all texts share one pass.
+
+        In both forms ``chosen - rejected`` is the log-odds that chosen is preferred, so every
+        suite and filter reads a pair the same way (> 0 right, == 0 a tie, counted wrong):
+        - ``bt``: the two rewards.
+        - ``pairpm``: both orders are scored, P = (p(c, r) + 1 - p(r, c)) / 2, and chosen gets
+          logit(P), rejected 0. ``stats["consistent"]`` says per pair whether the two orders
+          picked the same response (a model that always prefers position A never does).
 
         ``stats``: this call's ``scored``/``cached``/``truncated`` texts and ``seconds``, plus
-        ``truncated_pairs`` (pairs with either response's input cut).
+        ``truncated_pairs`` (pairs with any input cut).
         """
         before = dict(self.stats)
-        prompts = [p.prompt for p in pairs] * 2
-        responses = [p.chosen for p in pairs] + [p.rejected for p in pairs]
-        scores, cut = self.score_texts_with_info(prompts, responses)
         n = len(pairs)
+        prompts = [p.prompt for p in pairs] * 2
+        if getattr(self.rm, "form", "bt") == "pairpm":
+            responses = ([PairedResponses(p.chosen, p.rejected) for p in pairs]
+                         + [PairedResponses(p.rejected, p.chosen) for p in pairs])
+        else:
+            responses = [p.chosen for p in pairs] + [p.rejected for p in pairs]
+        scores, cut = self.score_texts_with_info(prompts, responses)
         stats: dict[str, Any] = {k: self.stats[k] - before[k] for k in self.stats}
         stats["truncated_pairs"] = sum(a or b for a, b in zip(cut[:n], cut[n:], strict=True))
-        return scores[:n], scores[n:], stats
+        if getattr(self.rm, "form", "bt") != "pairpm":
+            return scores[:n], scores[n:], stats
+        logits, consistent = order_averaged(scores[:n], scores[n:])
+        stats["consistent"] = consistent
+        return logits, [0.0] * n, stats
+
+    def preference_matrices(self, prompts: list[Any], candidates: list[list[str]]
+                            ) -> list[list[list[float]]]:
+        """PairPM, per prompt: ``M[i][j]`` = order-averaged log-odds that candidate i beats j
+        (0 on the diagonal). Every ordered pair of candidates is one input, n(n-1) per prompt,
+        all prompts in one cached, length-sorted pass."""
+        cells = [(k, i, j) for k, texts in enumerate(candidates)
+                 for i in range(len(texts)) for j in range(len(texts)) if i != j]
+        scores = self.score_texts(
+            [prompts[k] for k, _, _ in cells],
+            [PairedResponses(candidates[k][i], candidates[k][j]) for k, i, j in cells])
+        raw = dict(zip(cells, scores, strict=True))
+        matrices = [[[0.0] * len(texts) for _ in texts] for texts in candidates]
+        for k, i, j in cells:
+            if i < j:
+                (logit,), _ = order_averaged([raw[k, i, j]], [raw[k, j, i]])
+                matrices[k][i][j], matrices[k][j][i] = logit, -logit
+        return matrices
+
+
+def order_averaged(forward: list[float], backward: list[float]) -> tuple[list[float], list[bool]]:
+    """PairPM position-bias correction, from the log-odds of (a, b) and of (b, a).
+
+    P = (p(a, b) + 1 - p(b, a)) / 2, written 0.5 + (p(a, b) - p(b, a)) / 2 so that equal
+    probabilities give exactly 0.5; returns (logit(P), whether both orders chose the same).
+    P is clipped to [1e-12, 1 - 1e-12] so the log-odds stay finite.
+    """
+    logits, consistent = [], []
+    for f, b in zip(forward, backward, strict=True):
+        p_ab, p_ba = _sigmoid(f), _sigmoid(b)
+        p = min(max(0.5 + (p_ab - p_ba) / 2, 1e-12), 1 - 1e-12)
+        logits.append(0.0 if p == 0.5 else math.log(p / (1 - p)))
+        consistent.append((p_ab > 0.5 and p_ba < 0.5) or (p_ab < 0.5 and p_ba > 0.5))
+    return logits, consistent
+
+
+def _sigmoid(x: float) -> float:
+    return 1 / (1 + math.exp(-x)) if x >= 0 else math.exp(x) / (1 + math.exp(x))

@@ -40,6 +40,7 @@ SUITES: Registry[Suite] = Registry("suite", group="crome_bench.suites")
 
 
 def load_builtin_suites() -> None:
+    import harness.suites.diagnostics  # noqa: F401
     import harness.suites.preference  # noqa: F401
     import harness.suites.rewardbench  # noqa: F401
     import harness.suites.reword  # noqa: F401
@@ -81,3 +82,14 @@ def pair_outcomes(chosen: list[float], rejected: list[float]) -> tuple[list[int]
     correct = [int(c > r) for c, r in zip(chosen, rejected, strict=True)]
     ties = [int(c == r) for c, r in zip(chosen, rejected, strict=True)]
     return correct, ties
+
+
+def positional_consistency(stats: dict[str, Any], seed: int) -> dict[str, Any]:
+    """PairPM only (the scorer's ``stats["consistent"]``): the share of pairs whose two
+    presentation orders picked the same response, with a bootstrap CI; ``{}`` for BT models."""
+    from harness.stats import accuracy_with_ci
+
+    consistent = stats.get("consistent")
+    if consistent is None:
+        return {}
+    return {"positional_consistency": accuracy_with_ci([int(c) for c in consistent], seed=seed)}

@@ -20,6 +20,7 @@ from harness.suites.base import (
     EvalContext,
     Suite,
     pair_outcomes,
+    positional_consistency,
     stratified_sample,
     write_records,
 )
@@ -90,12 +91,16 @@ def run(ctx: EvalContext) -> dict:
     pairs = load_rewardbench(source, ctx.limit, ctx.config.seed)
     chosen, rejected, stats = ctx.scorer.score_pairs(pairs)
     correct, ties = pair_outcomes(chosen, rejected)
+    consistent = stats.get("consistent") or [None] * len(pairs)
     write_records(ctx.out_dir / "rewardbench_items.jsonl", [
         {"key": p.key, "subset": p.subset, "section": section_of(p.subset),
-         "chosen_score": c, "rejected_score": r, "correct": k, "tie": t}
-        for p, c, r, k, t in zip(pairs, chosen, rejected, correct, ties, strict=True)])
+         "chosen_score": c, "rejected_score": r, "correct": k, "tie": t,
+         **({} if o is None else {"consistent": o})}
+        for p, c, r, k, t, o in zip(pairs, chosen, rejected, correct, ties, consistent,
+                                    strict=True)])
     result = summarise([p.subset for p in pairs], correct, ties, ctx.config.seed)
-    return {**result, "truncated": stats["truncated"], "data": source}
+    return {**result, **positional_consistency(stats, ctx.config.seed),
+            "truncated": stats["truncated"], "data": source}
 
 
 SUITES.add("rewardbench", Suite("rewardbench", "RewardBench accuracy per subset and section",

@@ -57,15 +57,23 @@ def split_heldout(pairs: list[PreferencePair], size: int, seed: int
     return train, heldout
 
 
-def encode_pairs(tokenizer, pairs: list[PreferencePair], max_length: int) -> list[EncodedPair]:
-    from harness.scoring.encoding import encode
+def encode_pairs(tokenizer, pairs: list[PreferencePair], max_length: int, form: str = "bt"
+                 ) -> list[EncodedPair]:
+    """Token ids of each pair's two inputs, with the scorer's encoding: ``bt`` (prompt, chosen)
+    and (prompt, rejected); ``pairpm`` (prompt, [chosen, rejected]) and (prompt, [rejected,
+    chosen]), so every pair is trained in both orders."""
+    from harness.scoring.encoding import PairedResponses, encode_many
 
-    encoded = []
-    for pair in pairs:
-        chosen, cut_c = encode(tokenizer, pair.prompt, pair.chosen, max_length)
-        rejected, cut_r = encode(tokenizer, pair.prompt, pair.rejected, max_length)
-        encoded.append(EncodedPair(chosen, rejected, pair.is_tie, cut_c or cut_r))
-    return encoded
+    if form == "pairpm":
+        first = [PairedResponses(p.chosen, p.rejected) for p in pairs]
+        second = [PairedResponses(p.rejected, p.chosen) for p in pairs]
+    else:
+        first, second = [p.chosen for p in pairs], [p.rejected for p in pairs]
+    prompts = [p.prompt for p in pairs]
+    out = encode_many(tokenizer, prompts + prompts, first + second, max_length)
+    n = len(pairs)
+    return [EncodedPair(a, b, pair.is_tie, cut_a or cut_b)
+            for pair, (a, cut_a), (b, cut_b) in zip(pairs, out[:n], out[n:], strict=True)]
 
 
 def batch_plan(lengths: list[int], batch_size: int, epochs: float, seed: int,

@@ -7,6 +7,12 @@
 
 The batch loss is the sum of pair losses (ties weighted by lambda) divided by the number of
 pairs, so mixing ties into a batch does not change the scale of the BT term.
+
+PairPM (``pairwise_preference``): the model's output for (prompt, A, B) is the log-odds that A
+is better. Each pair is seen in both orders, binary cross-entropy against target 1 for
+(chosen, rejected) and 0 for (rejected, chosen); a tie has target 1/2 in both orders (weighted
+by lambda), which is exactly the tie term above applied to each order's log-odds. The loss is
+the mean over the two examples of every pair. Margin and centring are BT-only.
 """
 
 from __future__ import annotations
@@ -39,3 +45,18 @@ def pair_loss(chosen: torch.Tensor, rejected: torch.Tensor, is_tie: torch.Tensor
     if center:
         total = total + center * ((chosen + rejected) ** 2).sum()
     return total / (normaliser if normaliser is not None else len(chosen))
+
+
+def pairwise_preference(forward: torch.Tensor, backward: torch.Tensor, is_tie: torch.Tensor, *,
+                        tie_weight: float = 1.0, normaliser: float | None = None
+                        ) -> torch.Tensor:
+    """PairPM loss; ``forward``/``backward`` are the log-odds for (chosen, rejected) and for
+    (rejected, chosen). ``normaliser`` counts pairs, as in ``pair_loss``."""
+    half = torch.full_like(forward, 0.5)
+    target_fw = torch.where(is_tie, half, torch.ones_like(forward))
+    target_bw = torch.where(is_tie, half, torch.zeros_like(backward))
+    per_pair = (F.binary_cross_entropy_with_logits(forward, target_fw, reduction="none")
+                + F.binary_cross_entropy_with_logits(backward, target_bw, reduction="none"))
+    weights = torch.where(is_tie, torch.full_like(forward, tie_weight), torch.ones_like(forward))
+    pairs = normaliser if normaliser is not None else len(forward)
+    return (weights * per_pair).sum() / (2 * pairs)

@@ -23,12 +23,13 @@ from typing import Any
 
 import torch
 
-from harness.config import Config
+from harness.config import Config, ConfigError
 from harness.data.schema import PreferencePair
 from harness.io import sha256_of, write_json
 from harness.models.backbones import load_sequence_classifier, load_tokenizer
+from harness.scoring.reward_model import FORMS
 from harness.training.batches import batch_plan, encode_pairs
-from harness.training.losses import pair_loss
+from harness.training.losses import pair_loss, pairwise_preference
 from harness.training.modes import MODES, ModeContext
 
 META_FILE = "crome_bench.json"
@@ -77,11 +78,13 @@ def train_reward_model(pairs: list[PreferencePair], config: Config, out_dir: str
         return done
 
     cfg, tcfg = config.model, config.train
+    if cfg.form not in FORMS:
+        raise ConfigError(f"model.form: {cfg.form!r} is not one of {', '.join(FORMS)}")
     accelerator = Accelerator(
         cpu=not torch.cuda.is_available(),
         mixed_precision="bf16" if torch.cuda.is_available() and tcfg.bf16 else "no")
     tokenizer = load_tokenizer(cfg.backbone)
-    encoded = encode_pairs(tokenizer, pairs, cfg.max_length)
+    encoded = encode_pairs(tokenizer, pairs, cfg.max_length, cfg.form)
     plan = batch_plan([e.length for e in encoded], tcfg.batch_size, tcfg.epochs, config.seed,
                       min_batch=accelerator.num_processes)
 
@@ -112,9 +115,13 @@ def train_reward_model(pairs: list[PreferencePair], config: Config, out_dir: str
             scores = rewards(model, ids, pad_id, accelerator.device).float()
         k = len(shard)
         ties = torch.tensor([e.is_tie for e in shard], device=scores.device)
-        loss = pair_loss(scores[:k], scores[k:], ties, tie_weight=tcfg.tie_weight,
-                         margin=tcfg.margin, center=tcfg.center_rewards,
-                         normaliser=len(batch) / world)
+        if cfg.form == "pairpm":
+            loss = pairwise_preference(scores[:k], scores[k:], ties, tie_weight=tcfg.tie_weight,
+                                       normaliser=len(batch) / world)
+        else:
+            loss = pair_loss(scores[:k], scores[k:], ties, tie_weight=tcfg.tie_weight,
+                             margin=tcfg.margin, center=tcfg.center_rewards,
+                             normaliser=len(batch) / world)
         accelerator.backward(loss)
         if tcfg.max_grad_norm:
             accelerator.clip_grad_norm_(params, tcfg.max_grad_norm)
@@ -193,7 +200,7 @@ def _save_model(model, tokenizer, model_dir: Path, config: Config, identity: dic
     tokenizer.save_pretrained(tmp)
     write_json(tmp / META_FILE, {
         "identity": identity, "config": config.to_dict(), "max_length": config.model.max_length,
-        "backbone": config.model.backbone, "mode": config.model.mode,
+        "backbone": config.model.backbone, "mode": config.model.mode, "form": config.model.form,
         "result": asdict(result), **meta})
     shutil.rmtree(model_dir, ignore_errors=True)
     tmp.rename(model_dir)

@@ -1,0 +1,170 @@
+"""Paired comparisons of RMs scored on the same items: accuracy deltas and differences of drops.
+
+Two RMs' accuracies on the same pairs are not independent, so comparing their separate CIs
+overstates the uncertainty (and eyeballing two close numbers understates it). Here the per-item
+records each suite writes (``OUT/<suite>_items.jsonl``) are joined on the item key, and
+``harness.stats`` gives the paired bootstrap CI of the difference plus an exact McNemar p-value
+(reword: the paired CI of the difference of drops). Seeds are fixed, so tables repeat exactly.
+
+Which pairs: with two or more trained RMs, method vs method (same form, or the same method
+across forms), listed later-minus-earlier, plus every trained RM against every reference and
+outside RM; otherwise every pair. Entries without item records (older runs, other folders) are
+skipped, never an error.
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+from itertools import combinations
+from pathlib import Path
+from typing import Any
+
+from harness.stats import compare, minimum_detectable_difference, paired_diff_of_drops
+from leaderboards.render import Entry, label, table
+
+ACCURACY_SUITES = {"rewardbench": "RewardBench", "preference": "held-out preference"}
+SEED = 0  # every comparison uses the same seed: the intervals are reproducible
+
+
+def _records(entry: Entry, suite: str) -> list[dict[str, Any]]:
+    folder = entry.get("eval_dir")
+    path = Path(folder) / f"{suite}_items.jsonl" if folder else None
+    if path is None or not path.is_file():
+        return []
+    with path.open(encoding="utf-8") as handle:
+        return [json.loads(line) for line in handle if line.strip()]
+
+
+def load_outcomes(entry: Entry) -> dict[str, Any]:
+    """Per-item correctness of one entry: {suite: {key: 0/1}}, reword {transform: {key: (o, t)}}."""
+    out: dict[str, Any] = {suite: {r["key"]: int(r["correct"]) for r in _records(entry, suite)}
+                           for suite in ACCURACY_SUITES}
+    reword: dict[str, dict[str, tuple[int, int]]] = {}
+    for r in _records(entry, "reword"):
+        reword.setdefault(r["transform"], {})[r["key"]] = (int(r["original_correct"]),
+                                                          int(r["correct"]))
+    out["reword"] = reword
+    return out
+
+
+def comparison_pairs(entries: list[Entry]) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
+    """(accuracy pairs, method pairs) as (a, b) entry indices, each read as a minus b."""
+    trained = [i for i, e in enumerate(entries) if e.get("kind") == "trained"]
+    if len(trained) < 2:
+        pairs = [(j, i) for i, j in combinations(range(len(entries)), 2)]
+        return pairs, pairs
+    methods = [(j, i) for i, j in combinations(trained, 2)
+               if entries[i].get("form") == entries[j].get("form")
+               or entries[i].get("method") == entries[j].get("method")]
+    others = [k for k in range(len(entries)) if k not in trained]
+    return methods + [(t, k) for t in trained for k in others], methods
+
+
+def accuracy_comparisons(entries: list[Entry], outcomes: list[dict[str, Any]],
+                         pairs: list[tuple[int, int]]) -> list[dict[str, Any]]:
+    rows = []
+    for suite in ACCURACY_SUITES:
+        for a, b in pairs:
+            xa, xb = outcomes[a][suite], outcomes[b][suite]
+            keys = [k for k in xa if k in xb]
+            if not keys:
+                continue
+            result = compare([xa[k] for k in keys], [xb[k] for k in keys], seed=SEED)
+            rows.append({"suite": suite, "a": a, "b": b, **result})
+    return rows
+
+
+def drop_comparisons(outcomes: list[dict[str, Any]], pairs: list[tuple[int, int]]
+                     ) -> list[dict[str, Any]]:
+    rows = []
+    for a, b in pairs:
+        ra, rb = outcomes[a]["reword"], outcomes[b]["reword"]
+        for transform in [t for t in ra if t in rb]:
+            keys = [k for k in ra[transform] if k in rb[transform]]
+            if not keys:
+                continue
+            oa, ta = zip(*(ra[transform][k] for k in keys), strict=True)
+            ob, tb = zip(*(rb[transform][k] for k in keys), strict=True)
+            rows.append({"transform": transform, "a": a, "b": b,
+                         **paired_diff_of_drops(oa, ta, ob, tb, seed=SEED)})
+    return rows
+
+
+def _delta(row: dict[str, Any]) -> str:
+    low, high = row["ci"]
+    text = f"{100 * row['diff']:+.1f} [{100 * low:+.1f}, {100 * high:+.1f}]"
+    return f"**{text}** ✓" if _significant(row) else text
+
+
+def _significant(row: dict[str, Any]) -> bool:
+    return row["ci"][0] > 0 or row["ci"][1] < 0
+
+
+def _p(value: float) -> str:
+    return "<0.001" if value < 0.001 else f"{value:.3f}"
+
+
+def _half_width(rows: list[dict[str, Any]]) -> float:
+    return statistics.median((r["ci"][1] - r["ci"][0]) / 2 for r in rows)
+
+
+def accuracy_table(entries: list[Entry], rows: list[dict[str, Any]]) -> str:
+    body = [[label(entries[r["a"]]), label(entries[r["b"]]), ACCURACY_SUITES[r["suite"]],
+             _delta(r), _p(r["p_value"]), f"{r['b10']} / {r['b01']}", str(r["n"])]
+            for r in rows]
+    return table(["A", "B", "data", "Δ accuracy A − B [95% paired CI]", "McNemar p",
+                  "only A right / only B right", "n"], body)
+
+
+def drop_table(entries: list[Entry], rows: list[dict[str, Any]]) -> str:
+    """Rows: transforms; columns: one per compared pair (A's drop minus B's drop)."""
+    pairs = list(dict.fromkeys((r["a"], r["b"]) for r in rows))
+    cells = {(r["transform"], r["a"], r["b"]): _delta(r) for r in rows}
+    transforms = list(dict.fromkeys(r["transform"] for r in rows))
+    body = [[t, *(cells.get((t, a, b), "–") for a, b in pairs)] for t in transforms]
+    return table(["transform", *(f"{label(entries[a])} − {label(entries[b])}"
+                                 for a, b in pairs)], body)
+
+
+def detectable_line(accuracy_rows: list[dict[str, Any]], drop_rows: list[dict[str, Any]]
+                    ) -> str:
+    """The smallest difference these tables can resolve, read off their own CIs."""
+    parts = []
+    for suite, title in ACCURACY_SUITES.items():
+        rows = [r for r in accuracy_rows if r["suite"] == suite]
+        if rows:
+            n = int(statistics.median(r["n"] for r in rows))
+            parts.append(f"±{100 * _half_width(rows):.1f} points on {title} (n = {n}; two "
+                         f"unpaired accuracies near 50% would need "
+                         f"±{100 * minimum_detectable_difference(n):.1f})")
+    if drop_rows:
+        parts.append(f"±{100 * _half_width(drop_rows):.1f} points for a difference of drops "
+                     "under one transform")
+    return ("Smallest detectable difference at this size (median half-width of the paired 95% "
+            "CIs): " + "; ".join(parts) + ". A smaller difference cannot be told from zero "
+            "here, and one of about this size is detected only about half the time.")
+
+
+def paired_section(entries: list[Entry], heading: str = "##") -> list[str]:
+    """Markdown lines for the paired comparisons of ``entries``; [] when nothing pairs up."""
+    outcomes = [load_outcomes(e) for e in entries]
+    accuracy_pairs, method_pairs = comparison_pairs(entries)
+    acc_rows = accuracy_comparisons(entries, outcomes, accuracy_pairs)
+    drop_rows = drop_comparisons(outcomes, method_pairs)
+    if not acc_rows and not drop_rows:
+        return []
+    lines = [f"{heading} Paired comparisons".strip(), "",
+             "Each RM pair on the pairs both were scored on (joined by item key). Δ is the "
+             "difference of plain pair accuracy (RewardBench here is not section-weighted), "
+             "with a paired bootstrap 95% CI (seed 0) and an exact McNemar p-value; **bold ✓** "
+             "= the CI excludes zero.", ""]
+    if acc_rows:
+        lines += [accuracy_table(entries, acc_rows), ""]
+    if drop_rows:
+        title = "Difference of drops under each transform"
+        lines += [f"{heading}# {title}" if heading else f"{title}:", "",
+                  "A's accuracy drop minus B's on the same pairs (points, [95% paired CI]); "
+                  "negative = A is more robust.", "", drop_table(entries, drop_rows), ""]
+    lines += [detectable_line(acc_rows, drop_rows), ""]
+    return lines
