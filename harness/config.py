@@ -113,6 +113,9 @@ class EvalConfig:
     suites: list[str] = field(default_factory=lambda: ["preference", "rewardbench", "reword",
                                                        "diagnostics"])
     transforms: list[str] = field(default_factory=list, metadata={"help": "empty = all rule-based"})
+    reword_limit: int | None = field(
+        default=None, metadata={"help": "stratified sample for reword only (None: data.limit); "
+                                        "28 transforms cost 28x the scoring of rewardbench"})
     batch_tokens: int = field(default=16384, metadata={"help": "token budget per scoring batch"})
     bootstrap: int = 2000
 
@@ -232,8 +235,9 @@ def _coerce(value: Any, hint: Any, key: str) -> Any:
         raise ConfigError(f"{key}: {value!r} does not fit {hint}")
     if origin is list:
         (inner,) = typing.get_args(hint)
-        if isinstance(value, str):
-            value = [v.strip() for v in value.split(",") if v.strip()]
+        if isinstance(value, str):  # "a,b" or TOML-like "[a, 'b']"
+            body = value.strip().removeprefix("[").removesuffix("]")
+            value = [v.strip().strip("'\"") for v in body.split(",") if v.strip()]
         if not isinstance(value, list):
             raise ConfigError(f"{key}: expected a list, got {value!r}")
         return [_coerce(v, inner, key) for v in value]

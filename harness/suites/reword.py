@@ -34,7 +34,8 @@ def run(ctx: EvalContext) -> dict:
     from transforms import applies_to, apply_to_pairs
 
     source = ctx.data or ctx.config.data.rewardbench
-    pairs = load_rewardbench(source, ctx.limit, ctx.config.seed)
+    limit = ctx.config.eval.reword_limit or ctx.limit
+    pairs = load_rewardbench(source, limit, ctx.config.seed)
     chosen, rejected, _ = ctx.scorer.score_pairs(pairs)
     original, _ = pair_outcomes(chosen, rejected)
     results, records = {}, []

@@ -1,0 +1,72 @@
+"""The reference run on real data, published under ``leaderboards/reference/`` (not CI).
+
+Trains Vanilla, RRM and Crome (``rules`` oracle: offline, approximate) on the sethtye
+UltraFeedback sample with the default backbone and mode, evaluates every RM with the shared
+scorer on all 2,985 RewardBench pairs (rewardbench, diagnostics), on a stratified sample of them
+under every rule-based transform (reword; 28 transforms cost 28 scorings of each pair), on the
+held-out split, and best-of-N on CPU-sized subsets of WildGuardTest and GSM8K; then copies the
+run's leaderboard into ``leaderboards/reference/`` with the exact command that made it.
+
+Usage: python -m benchmarks.reference_run [--runs-dir runs] [--reword-limit 300]
+          [--bon-limit 12] [--n-max 4] [--form bt] [--dry-run]
+Rerunning resumes (the run store skips finished steps and the scorer reuses cached scores).
+"""
+
+from __future__ import annotations
+
+import argparse
+import shlex
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from benchmarks.common import RB_FILE, REPO, shared
+
+UF = "ultrafeedback/sethtye-ultrafeedback_2k/ultrafeedback_2k.jsonl"
+WILDGUARD = "wildguardtest/wildguardtest.jsonl"
+GSM8K = "gsm8k/test.jsonl"
+
+
+def command(args: argparse.Namespace) -> list[str]:
+    suites = "preference,rewardbench,reword,diagnostics,wildguard_bon,gsm8k_bon"
+    return [sys.executable, "-m", "harness", "run", "--models", "vanilla,rrm,crome",
+            "--name", args.name, "--runs-dir", args.runs_dir, "--form", args.form,
+            "--data", str(shared(UF)), "--no-progress",
+            "--set", f"data.rewardbench={shared(RB_FILE)}",
+            "--set", f"data.wildguard={shared(WILDGUARD)}",
+            "--set", f"data.gsm8k={shared(GSM8K)}",
+            "--set", f"eval.suites={suites}",
+            "--set", f"eval.reword_limit={args.reword_limit}",
+            "--set", f"bon.limit={args.bon_limit}", "--set", f"bon.n_max={args.n_max}"]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs-dir", default=str(REPO / "runs"))
+    parser.add_argument("--name", default="reference")
+    parser.add_argument("--form", default="bt")
+    parser.add_argument("--reword-limit", type=int, default=300)
+    parser.add_argument("--bon-limit", type=int, default=12)
+    parser.add_argument("--n-max", type=int, default=4)
+    parser.add_argument("--dry-run", action="store_true", help="print the command only")
+    args = parser.parse_args()
+    argv = command(args)
+    shown = "python " + " ".join(shlex.quote(a) for a in argv[1:])
+    print(shown, flush=True)
+    if args.dry_run:
+        return
+    subprocess.run(argv, cwd=REPO, check=True)
+    board = Path(args.runs_dir) / args.name / "leaderboard"
+    target = REPO / "leaderboards" / "reference"
+    shutil.rmtree(target, ignore_errors=True)
+    shutil.copytree(board, target)
+    (target / "COMMAND.md").write_text(
+        "# How this leaderboard was made\n\n```bash\npython -m benchmarks.reference_run "
+        + " ".join(shlex.quote(a) for a in sys.argv[1:])
+        + f"\n```\n\nwhich ran:\n\n```bash\n{shown}\n```\n")
+    print(f"published {target}")
+
+
+if __name__ == "__main__":
+    main()
