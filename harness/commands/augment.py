@@ -33,16 +33,9 @@ def _progress_bar(enabled: bool):
     """(rich Progress or None, stage factory for ``crome.augment.Progress``)."""
     if not enabled:
         return None, None
-    from rich.progress import (
-        BarColumn,
-        MofNCompleteColumn,
-        Progress,
-        TextColumn,
-        TimeElapsedColumn,
-    )
+    from harness.progress import progress_bar
 
-    bar = Progress(TextColumn("{task.description:>8}"), BarColumn(), MofNCompleteColumn(),
-                   TimeElapsedColumn(), transient=False)
+    bar = progress_bar("{task.description:>8}", elapsed=True, transient=False)
 
     def stage(description: str, total: int) -> Callable[[], None]:
         task = bar.add_task(description, total=total)

@@ -76,16 +76,9 @@ def generation_progress(enabled: bool):
     if not enabled:
         yield None
         return
-    from rich.progress import (
-        BarColumn,
-        MofNCompleteColumn,
-        Progress,
-        TextColumn,
-        TimeRemainingColumn,
-    )
+    from harness.progress import progress_bar
 
-    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                  TimeRemainingColumn(), transient=True) as bar:
+    with progress_bar() as bar:
         def start(suite: str, total: int) -> Callable[[int], None]:
             task = bar.add_task(f"sampling {suite}", total=total)
             return lambda n: bar.advance(task, n)

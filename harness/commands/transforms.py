@@ -12,11 +12,11 @@ import argparse
 import json
 
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
 
 from harness.data.loaders import load_pairs
 from harness.io import atomic_write_text
+from harness.progress import progress_bar
 
 NOOP_LIMIT = 0.10
 
@@ -80,8 +80,7 @@ def run_apply(args: argparse.Namespace) -> int:
     pairs = load_pairs(args.input, limit=args.limit)
     generator = make_generator(args.generator) if any(t.kind == "model" for t in chosen) else None
     lines, stats = [], []
-    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                  console=console, transient=True) as progress:
+    with progress_bar() as progress:
         task = progress.add_task("transforms", total=len(chosen))
         for t in chosen:
             progress.update(task, description=t.name)

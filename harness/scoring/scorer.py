@@ -134,16 +134,9 @@ class Scorer:
         if not self.show_progress or total < PROGRESS_MIN_TEXTS:
             yield lambda n: None
             return
-        from rich.progress import (
-            BarColumn,
-            MofNCompleteColumn,
-            Progress,
-            TextColumn,
-            TimeRemainingColumn,
-        )
+        from harness.progress import progress_bar
 
-        with Progress(TextColumn(f"scoring {self.rm.name}"), BarColumn(), MofNCompleteColumn(),
-                      TimeRemainingColumn(), transient=True) as progress:
+        with progress_bar(f"scoring {self.rm.name}") as progress:
             task = progress.add_task("score", total=total)
             yield lambda n: progress.advance(task, n)
 

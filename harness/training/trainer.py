@@ -210,17 +210,12 @@ class _Progress:
     """A rich progress bar with loss and pairs/s, or nothing when progress is off."""
 
     def __init__(self, total: int, start: int):
-        from rich.progress import (
-            BarColumn,
-            MofNCompleteColumn,
-            Progress,
-            TextColumn,
-            TimeRemainingColumn,
-        )
+        from rich.progress import TextColumn
 
-        self.bar = Progress(TextColumn("train"), BarColumn(), MofNCompleteColumn(),
-                            TextColumn("loss {task.fields[loss]:.4f}"),
-                            TextColumn("{task.fields[rate]:.1f} pairs/s"), TimeRemainingColumn())
+        from harness.progress import progress_bar
+
+        self.bar = progress_bar("train", TextColumn("loss {task.fields[loss]:.4f}"),
+                                TextColumn("{task.fields[rate]:.1f} pairs/s"), transient=False)
         self.bar.start()
         self.task = self.bar.add_task("train", total=total, completed=start, loss=0.0, rate=0.0)
         self.ema: float | None = None
