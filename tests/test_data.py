@@ -181,3 +181,11 @@ def test_data_check_on_every_shared_file(datasets_dir):
     result = _cli("data", "check", *map(str, files))
     assert result.returncode == 0, result.stdout
     assert result.stdout.count("OK ") == len(files)
+
+
+def test_a_record_missing_fields_of_every_format_names_them(tmp_path):
+    path = tmp_path / "first_bad.jsonl"  # the first line decides nothing: no format fits it
+    path.write_text('{"prompt": "hi", "chosen": "a"}\n{"foo": 1}\n')
+    _, _, problems = parse_records(path)
+    assert [(p.line, p.field) for p in problems] == [(1, "rejected"), (2, None)]
+    assert "a pairs record needs it" in problems[0].message

@@ -39,6 +39,7 @@ class RecordFormat:
     detect: Callable[[dict[str, Any]], bool]
     # (record, index) -> (item, warnings); raises RecordInvalid listing every error
     parse: Callable[[dict[str, Any], int], tuple[Any, FieldProblems]]
+    fields: tuple[str, ...] = ()  # the fields a record of this format must have
 
 
 FORMATS: Registry[RecordFormat] = Registry("record format", group="crome_bench.formats")
@@ -218,6 +219,7 @@ FORMATS.add(
         "pairs",
         lambda r: "chosen" in r and "rejected" in r and not isinstance(r.get("chosen"), list),
         _parse_pairs,
+        ("prompt", "chosen", "rejected"),
     ),
 )
 FORMATS.add(
@@ -227,6 +229,7 @@ FORMATS.add(
         "pairs",
         lambda r: isinstance(r.get("chosen"), list) or isinstance(r.get("rejected"), list),
         _parse_chat_pairs,
+        ("chosen", "rejected"),
     ),
 )
 FORMATS.add(
@@ -236,11 +239,13 @@ FORMATS.add(
         "prompts",
         lambda r: "prompt_harm_label" in r or "response_refusal_label" in r,
         _parse_wildguard,
+        ("prompt", "prompt_harm_label"),
     ),
 )
 FORMATS.add(
     "gsm8k",
-    RecordFormat("gsm8k", "prompts", lambda r: "question" in r and "answer" in r, _parse_gsm8k),
+    RecordFormat("gsm8k", "prompts", lambda r: "question" in r and "answer" in r, _parse_gsm8k,
+                 ("question", "answer")),
 )
 
 DETECT_ORDER = ("chat_pairs", "pairs", "wildguardtest", "gsm8k")
@@ -252,3 +257,15 @@ def detect_format(record: dict) -> RecordFormat | None:
         if fmt.detect(record):
             return fmt
     return None
+
+
+def missing_fields(record: dict) -> tuple[str, list[str]] | None:
+    """For a record no format recognises: (closest format, its fields the record lacks).
+
+    Closest = most required fields present; None when the record shares no field with any.
+    """
+    best = max((FORMATS.get(name) for name in DETECT_ORDER),
+               key=lambda f: sum(k in record for k in f.fields))
+    if not any(k in record for k in best.fields):
+        return None
+    return best.name, [k for k in best.fields if k not in record]

@@ -157,11 +157,7 @@ def parse_records(
         if record_format is None:
             record_format = detect_format(record)
             if record_format is None:
-                problems.append(
-                    Problem(
-                        str(source), line, None, f"unrecognised record with fields {sorted(record)}"
-                    )
-                )
+                problems.extend(_unrecognised(str(source), line, record))
                 continue
         try:
             item, warnings = record_format.parse(record, line - 1)
@@ -212,3 +208,15 @@ def write_pairs(pairs: list[PreferencePair], path: str | Path) -> None:
     atomic_write_text(
         path, "".join(json.dumps(p.to_record(), ensure_ascii=False) + "\n" for p in pairs)
     )
+
+
+def _unrecognised(source: str, line: int, record: dict) -> list[Problem]:
+    """Name the missing fields of the closest format, or list the fields the record has."""
+    from harness.data.formats import missing_fields
+
+    closest = missing_fields(record)
+    if closest is None:
+        return [Problem(source, line, None, f"unrecognised record with fields {sorted(record)}")]
+    name, missing = closest
+    return [Problem(source, line, field, f"missing field (a {name} record needs it)")
+            for field in missing]
