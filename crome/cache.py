@@ -9,13 +9,11 @@ answer are stored: never an API key, a header or a URL.
 
 from __future__ import annotations
 
-import json
-import sqlite3
-import threading
 from pathlib import Path
 from typing import Any
 
 from harness.io import sha256_of
+from harness.kvstore import JsonStore
 
 
 def default_cache_path() -> Path:
@@ -29,38 +27,8 @@ def cache_key(oracle: str, model: str, version: str, kind: str, request: dict[st
                       "input": request})
 
 
-class OracleCache:
-    """Thread-safe get/put of JSON answers by key."""
+class OracleCache(JsonStore):
+    """Thread-safe get/put of JSON answers by key; a stored ``None`` is an honest "no rewrite"."""
 
     def __init__(self, path: str | Path):
-        self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._lock = threading.Lock()
-        self._db = sqlite3.connect(self.path, check_same_thread=False, timeout=30)
-        with self._lock, self._db:
-            self._db.execute(
-                "CREATE TABLE IF NOT EXISTS answers (key TEXT PRIMARY KEY, oracle TEXT, "
-                "model TEXT, version TEXT, kind TEXT, value TEXT)"
-            )
-
-    def get(self, key: str) -> tuple[bool, Any]:
-        """(found, value); a stored ``None`` is a found value (an honest "no rewrite")."""
-        with self._lock:
-            row = self._db.execute("SELECT value FROM answers WHERE key = ?", (key,)).fetchone()
-        return (False, None) if row is None else (True, json.loads(row[0]))
-
-    def put(self, key: str, value: Any, *, oracle: str, model: str, version: str,
-            kind: str) -> None:
-        with self._lock, self._db:
-            self._db.execute(
-                "INSERT OR REPLACE INTO answers VALUES (?, ?, ?, ?, ?, ?)",
-                (key, oracle, model, version, kind, json.dumps(value, ensure_ascii=False)),
-            )
-
-    def __len__(self) -> int:
-        with self._lock:
-            return self._db.execute("SELECT COUNT(*) FROM answers").fetchone()[0]
-
-    def close(self) -> None:
-        with self._lock:
-            self._db.close()
+        super().__init__(path, "answers", ("oracle", "model", "version", "kind"))

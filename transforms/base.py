@@ -141,19 +141,23 @@ TRANSFORMS: Registry[Transform] = Registry("transform", group="crome_bench.trans
 
 
 def transform(name: str, category: str, fields: str | tuple[str, ...], *,
-              registry: Registry[Transform] | None = None, origin: str = "builtin",
+              registry: Registry[Transform] | None = None, origin: str | None = None,
               cls: type[Transform] = Transform, **options: Any) -> Callable[[TextFn], TextFn]:
     """Decorator: register ``fn(text, rng, ctx) -> str`` as a transform; returns ``fn`` unchanged.
 
     The function's docstring becomes the transform's documentation (its first line the
-    description), so the choices a transform makes are written where it is defined.
+    description), so the choices a transform makes are written where it is defined. ``origin``
+    defaults to ``builtin`` for this package's modules and ``plugin <module>`` for any other.
     """
 
     def decorate(fn: TextFn) -> TextFn:
         doc = (fn.__doc__ or "").strip()
         obj = cls(name=name, category=category, fields=fields, fn=fn,
                   description=doc.splitlines()[0] if doc else "", doc=doc, **options)
-        (registry or TRANSFORMS).add(name, obj, origin=origin)
+        module = getattr(fn, "__module__", None) or "?"
+        where = origin or ("builtin" if module.split(".")[0] == "transforms"
+                           else f"plugin {module}")
+        (registry or TRANSFORMS).add(name, obj, origin=where)
         return fn
 
     return decorate

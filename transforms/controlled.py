@@ -35,8 +35,8 @@ PUNCT = re.escape(string.punctuation)
 # A space between a non-space character and a punctuation mark, and between a punctuation mark
 # and a non-space character (Brittlebench's PunctSpacesPerturbation, which cites reWordBench).
 _PUNCT_GAP = re.compile(rf"(?<=[^\s])(?=[{PUNCT}])|(?<=[{PUNCT}])(?=[^\s])")
-# Numbers keep their separators: 3.14, 1,000, 12:30, 1/2 stay whole.
-_NUMBER_WITH_SEPARATORS = re.compile(r"\d+(?:[.,:/]\d+)+")
+# Numbers keep their separators: 3.14, 1,000, 12:30, 1/2 and a bare decimal such as .7 stay whole.
+_NUMBER_WITH_SEPARATORS = re.compile(r"(?<![\w.])\.\d+(?:[.,:/]\d+)*|\d+(?:[.,:/]\d+)+")
 
 
 @transform("punct_spaces", "controlled", "responses", **NOT_CODE)
@@ -144,7 +144,8 @@ def ignore_above(text: str, rng: random.Random, ctx: TextContext) -> str:
     actual instruction: " + text``); the distractor is drawn from a fixed list of twelve benign,
     unrelated instructions by the item's RNG. Edits the prompt, so the responses still answer it.
     """
-    return f"{rng.choice(DISTRACTORS)}\nIgnore the text above. Here is the actual instruction: {text}"
+    return (f"{rng.choice(DISTRACTORS)}\nIgnore the text above. "
+            f"Here is the actual instruction: {text}")
 
 
 @transform("ignore_below", "controlled", "prompt")

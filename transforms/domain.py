@@ -134,12 +134,15 @@ def _clip(expr: str, limit: int = 60) -> str:
 _GOOD_RULES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
     (re.compile(p), t) for p, t in (
         (r"^for\s+(?:\w+\s*,\s*)*(?:\(?[\w, ]+\)?)\s+in\s+(.+?):$", "Iterate over {0}"),
-        (r"^for\s+\(?(?:const |let |var |auto |int |auto& |&)?\s*(\w+)\s*(?:of|:)\s*(.+?)\)?\s*\{?$",
+        # for-each with an optional type (``for (const auto& x : xs)``, ``for (String s : xs)``,
+        # ``for (const c of s)``); ``:=`` is Go's declaration, not a for-each colon.
+        (r"^for\s*\(?\s*(?:[\w:<>\[\]]+[&*]?\s+[&*]?)*?(\w+)\s*(?:of|:(?![=:]))\s*(.+?)\)?\s*\{?$",
          "Go through each {0} in {1}"),
-        (r"^for\s+(?:mut\s+)?(\w+)\s+in\s+(.+?)\s*\{$", "Go through each {0} in {1}"),
+        (r"^for\s+(?:mut\s+)?(&?\w+|\([\w, &]+\))\s+in\s+(.+?)\s*\{$",
+         "Go through each {0} in {1}"),
         (r"^for\s*\(?[^;]*;\s*([^;]+);.*$", "Loop while {0}"),
         (r"^for\s+(?:\w+\s*,\s*)?\w+\s*:=\s*range\s+(.+?)\s*\{$", "Go through each element of {0}"),
-        (r"^for\s+(.+?)\s*\{$", "Loop while {0}"),
+        (r"^for\s+(?![(&])(?!.*\sin\s)(.+?)\s*\{$", "Loop while {0}"),  # Go's ``for cond {``
         (r"^while\s*\(?(.+?)\)?\s*[:{]?$", "Repeat while {0}"),
         (r"^(?:\}\s*)?(?:elif|else\s+if)\s*\(?(.+?)\)?\s*[:{]?$", "Otherwise, check whether {0}"),
         (r"^if\s*\(?(.+?)\)?\s*[:{]?$", "Check whether {0}"),
@@ -147,7 +150,7 @@ _GOOD_RULES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (r"^return\s*;?$", "Return"),
         (r"^return\s+(.+?);?$", "Return {0}"),
         (r"^(?:let\s+(?:mut\s+)?|var\s+|const\s+|auto\s+|[\w<>\[\], ]+?\s+)?(\w+)(?:\s*:\s*[^=]+)?"
-         r"\s*(?::=|=)\s*(.+?);?$", "Set {0} to {1}"),
+         r"\s*(?::=|=(?![=>]))\s*(.+?);?$", "Set {0} to {1}"),
         (r"^(\w+)\s*(\+=|-=|\*=|/=)\s*(.+?);?$", "Update {0} ({1} {2})"),
         (r"^(\w+)\s*(\+\+|--);?$", "Step {0}"),
         (r"^([\w.]+)\.(append|push|push_back|add|insert)\((.+)\);?$", "Add {2} to {0}"),
@@ -155,13 +158,56 @@ _GOOD_RULES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
 )
 
 
-def good_comment(line: str) -> str | None:
-    """An accurate one-line description of a code line, or None if we cannot say one."""
-    body = line.strip()
+# Templates whose first group is a condition: the line must end where the condition does, or a
+# body on the same line (``if (x) return y;``, ``if x: return y``) would be read into it.
+_CONDITIONS = ("Check whether {0}", "Otherwise, check whether {0}", "Repeat while {0}")
+
+
+def _code_only(line: str, lang: str) -> str:
+    """The line without its comments (a trailing ``// note`` is no part of what it does)."""
+    return "".join(p.text for p in codelib.lex(line, lang) if p.kind != "comment")
+
+
+def _one_expression(expr: str, lang: str) -> bool:
+    """No ``;`` outside strings (one statement), and brackets outside strings never close more
+    than were opened and are all closed."""
+    depth = 0
+    for piece in codelib.lex(expr, lang):
+        if piece.kind != "code":
+            continue
+        for ch in piece.text:
+            if ch == ";":
+                return False
+            if ch in "([{":
+                depth += 1
+            elif ch in ")]}":
+                depth -= 1
+                if depth < 0:
+                    return False
+    return depth == 0
+
+
+def good_comment(line: str, lang: str = "python") -> str | None:
+    """An accurate one-line description of a code line, or None if we cannot say one.
+
+    The line's own comments are dropped first. A match is refused when a captured expression has
+    unbalanced brackets (``if (a) && (b)``, ``if (x) y();`` read wrongly) or holds a ``;`` (two
+    statements on one line), when a condition is followed by a body on the same line, and when
+    an assignment has several targets (``a, b = b, a % b``, ``let a = 1, b = 2``).
+    """
+    body = _code_only(line, lang).strip()
     for pattern, template in _GOOD_RULES:
         m = pattern.match(body)
-        if m:
-            return template.format(*(_clip(g) for g in m.groups()))
+        if not m:
+            continue
+        if not all(_one_expression(g, lang) for g in m.groups()):
+            return None
+        if template in _CONDITIONS and not body.endswith((":", "{", ")")):
+            return None
+        if template.startswith("Set ") and (body[: m.start(1)].rstrip().endswith(",")
+                                            or re.search(r",\s*\w+\s*=(?!=)", m.group(2))):
+            return None
+        return template.format(*(_clip(g) for g in m.groups()))
     return None
 
 
@@ -174,7 +220,7 @@ def code_comment_good(text: str, rng: random.Random, ctx: TextContext) -> str:
     construction; lines no rule describes get no comment. Placement as ``code_comment_bad``.
     """
     lang = codelib.language(ctx.subset, ctx.prompt, text)
-    spots = [(s, c) for s in _comment_spots(text, lang) if (c := good_comment(s.text))]
+    spots = [(s, c) for s in _comment_spots(text, lang) if (c := good_comment(s.text, lang))]
     return _insert_comments(text, lang, _choose(rng, spots, 0.5))
 
 
@@ -194,7 +240,10 @@ def code_append_other(text: str, rng: random.Random, ctx: TextContext) -> str:
 
 # -- math -----------------------------------------------------------------------------------------
 
-_ANSWER_HEADING = re.compile(r"(?:^|\n)#[ \t]*Answer[ \t]*\n+(?P<answer>.+?)\s*\Z", re.S)
+# The last "# Answer" section: its answer runs to the end and holds no other heading.
+_ANSWER_HEADING = re.compile(
+    r"(?:^|\n)#[ \t]*Answer[ \t]*\n+(?P<answer>(?:(?!\n#[ \t]*Answer).)+?)\s*\Z", re.S)
+_MATH_WRAP = (("$$", "$$"), ("$", "$"), ("\\[", "\\]"), ("\\(", "\\)"))
 _BOXED = re.compile(r"\\boxed\s*\{")
 
 
@@ -216,11 +265,19 @@ def swap_answer_format(text: str) -> str:
     a final ``# Answer\\n\\nX``."""
     m = _ANSWER_HEADING.search(text)
     if m:
-        answer = m.group("answer").strip()
-        if answer.startswith("$") and answer.endswith("$") and len(answer) > 1:
-            answer = answer.strip("$").strip()
-        lead = "\n\n" if m.group().startswith("\n") else ""
-        return text[: m.start()] + f"{lead}$\\boxed{{{answer}}}$"
+        answer, start = m.group("answer").strip(), m.start()
+        # Some PRM800K responses repeat the section; identical repeats before it go too.
+        while (before := _ANSWER_HEADING.search(text[:start])) and \
+                before.group("answer").strip() == answer:
+            start = before.start()
+        for left, right in _MATH_WRAP:  # the answer goes inside $\boxed{}$: no math delimiters
+            inner = answer[len(left):-len(right)]
+            if (answer.startswith(left) and answer.endswith(right) and inner.strip()
+                    and left not in inner and right not in inner):
+                answer = inner.strip()
+                break
+        head = text[:start].rstrip("\n")
+        return head + ("\n\n" if head else "") + f"$\\boxed{{{answer}}}$"
     boxes = list(_BOXED.finditer(text))
     if not boxes:
         return text
@@ -239,8 +296,9 @@ def math_answer_format(text: str, rng: random.Random, ctx: TextContext) -> str:
     PRM800K responses end with ``# Answer\\n\\nX``; MATH solutions put ``\\boxed{X}`` inline. In
     RewardBench's math-prm every chosen response is boxed and every rejected one uses ``# Answer``,
     a format cue; the swap flips it on both sides. A boxed answer is unboxed in place and repeated
-    under a new ``# Answer`` heading; an ``# Answer`` section becomes ``$\\boxed{X}$``. The answer
-    itself is copied verbatim. Deterministic.
+    under a new ``# Answer`` heading; an ``# Answer`` section becomes ``$\\boxed{X}$`` (a section
+    repeated verbatim, as in a few PRM800K responses, becomes one box, and math delimiters around
+    X are dropped inside it). The answer itself is copied verbatim. Deterministic.
     """
     return swap_answer_format(text)
 

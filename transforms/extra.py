@@ -129,10 +129,12 @@ def lowercase(text: str, rng: random.Random, ctx: TextContext) -> str:
     """Lowercase every capitalised prose word (``The`` -> ``the``, ``I`` -> ``i``), as casual
     typing does.
 
-    Only words capitalised at the first letter alone change; acronyms and identifiers with inner
-    capitals (``NASA``, ``getValue``) and everything in code, math and URLs stay. Deterministic.
+    Only words capitalised at the first letter alone change, and the pronoun ``I``; other
+    one-letter capitals (``option B``), acronyms and identifiers with inner capitals (``NASA``,
+    ``getValue``) and everything in code, math and URLs stay. Deterministic.
     """
-    spans = eligible_words(text, ANY_WORD, lambda w: w[0].isupper() and w[1:].islower())
+    spans = eligible_words(text, ANY_WORD,
+                           lambda w: w == "I" or (w[0].isupper() and w[1:].islower()))
     return replace_spans(text, [(s, e, text[s:e].lower()) for s, e in spans])
 
 

@@ -19,12 +19,12 @@ hash), so a rerun or a second RM evaluation never regenerates a text.
 from __future__ import annotations
 
 import os
-import sqlite3
 import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
+from harness.kvstore import JsonStore
 from harness.registry import Registry
 from harness.seeding import text_hash
 
@@ -153,33 +153,27 @@ def cache_path() -> Path:
 
 
 class GenerationCache:
-    """(step, generator, text hash) -> generated text, in SQLite; each put is committed."""
+    """(step, generator, text) -> generated text, committed as each output arrives."""
 
     def __init__(self, path: str | Path):
-        self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._lock = threading.Lock()
-        self._db = sqlite3.connect(self.path, check_same_thread=False, timeout=30)
-        with self._lock, self._db:
-            self._db.execute("CREATE TABLE IF NOT EXISTS generations (step TEXT, generator TEXT,"
-                             " text_hash TEXT, output TEXT, PRIMARY KEY (step, generator,"
-                             " text_hash))")
+        self.store = JsonStore(path, "generations", ("step", "generator"))
+
+    @staticmethod
+    def _key(step: str, generator: str, text: str) -> str:
+        return f"{step}\x1f{generator}\x1f{text_hash(text)}"
 
     def get(self, step: str, generator: str, text: str) -> str | None:
-        with self._lock:
-            row = self._db.execute(
-                "SELECT output FROM generations WHERE step=? AND generator=? AND text_hash=?",
-                (step, generator, text_hash(text))).fetchone()
-        return None if row is None else row[0]
+        found, value = self.store.get(self._key(step, generator, text))
+        return value if found else None
 
     def put(self, step: str, generator: str, text: str, output: str) -> None:
-        with self._lock, self._db:
-            self._db.execute("INSERT OR REPLACE INTO generations VALUES (?, ?, ?, ?)",
-                             (step, generator, text_hash(text), output))
+        self.store.put(self._key(step, generator, text), output, step=step, generator=generator)
+
+    def steps(self) -> list[str]:
+        return self.store.distinct("step")
 
     def __len__(self) -> int:
-        with self._lock:
-            return self._db.execute("SELECT COUNT(*) FROM generations").fetchone()[0]
+        return len(self.store)
 
 
 _CACHES: dict[Path, GenerationCache] = {}

@@ -182,7 +182,10 @@ HOMOPHONES = [
 ]
 _HOMOPHONE = dict(HOMOPHONES)
 _SPOKEN_WORD = re.compile(r"(?<![\w\\@#$/.'’])[A-Za-z]+(?:'[a-z]+)?(?![\w'’(/@])")
-_MARKUP = re.compile(r"\*\*|__|^#{1,6}[ \t]+", re.M)
+# Bold markers open before or close after a non-word character; ``n**0.5``, ``F**k`` and a
+# ``________`` blank to fill in are not markup and stay.
+_MARKUP = re.compile(r"(?<!\w)(?:\*\*|__)(?![*_])|(?<![*_])(?:\*\*|__)(?!\w)|^#{1,6}[ \t]+",
+                     re.M)
 _COMMA = re.compile(r"(?<!\d),(?!\d)")
 
 

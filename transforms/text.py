@@ -4,8 +4,11 @@ Character- and word-level noise edits text in place (never re-joining tokens, wh
 loses newlines and layout). It only touches *eligible words*: runs of ASCII letters of length
 >= 3 that stand alone (no digit, underscore, backslash or apostrophe attached, no inner capital
 as in ``camelCase`` or ``NASA``) outside protected spans. Protected are fenced code blocks,
-inline code, LaTeX math (``$..$``, ``$$..$$``, ``\\(..\\)``, ``\\[..\\]``), LaTeX commands, URLs,
-e-mail addresses and markdown link targets. So a typo never changes a digit or a code token.
+inline code, LaTeX math (``$..$``, ``$$..$$``, ``\\(..\\)``, ``\\[..\\]``), LaTeX environments
+(``\\begin{align*}..\\end{align*}``, whose content is math or code), LaTeX commands (with the
+name argument of ``\\begin``, ``\\label``, ``\\usepackage`` and the like), Asymptote blocks
+(``[asy]..[/asy]``), URLs, e-mail addresses and markdown link targets. So a typo never changes a
+digit or a code token.
 """
 
 from __future__ import annotations
@@ -21,6 +24,10 @@ PROTECTED = re.compile(
     | \$\$.+?\$\$                                  # display math
     | (?<!\\)\$[^$]+?(?<!\\)\$                     # inline math (or a pair of prices: safe)
     | \\\[.+?\\\] | \\\(.+?\\\)                    # LaTeX display / inline math
+    | \\begin\{(?P<env>[^{}\n]+)\}.*?\\end\{(?P=env)\}  # a LaTeX environment (align*, ...)
+    | \\(?:begin|end|usepackage|documentclass|usetikzlibrary|label|ref|eqref|cite
+         |includegraphics|input|include)(?:\[[^\]\n]*\])?\{[^{}\n]*\}  # command + name argument
+    | \[asy\].*?\[/asy\]                            # Asymptote code (MATH problems)
     | \\[A-Za-z]+                                  # a LaTeX command outside math
     | (?:https?|ftp)://\S+ | www\.\S+              # URLs
     | [\w.+-]+@[\w-]+\.[\w.]+                       # e-mail addresses

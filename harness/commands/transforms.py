@@ -12,6 +12,7 @@ import argparse
 import json
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from harness.data.loaders import load_pairs
@@ -65,9 +66,13 @@ def run_list(args: argparse.Namespace) -> int:
     for row in rows:
         description = row["description"] + (f" [approximate: {row['approximation']}]"
                                             if row["approximation"] else "")
-        table.add_row(*(str(row[c]) for c in ("name", "category", "kind", "fields", "subsets",
-                                               "preserves")), description)
-    Console(soft_wrap=True).print(table)
+        table.add_row(*(escape(str(row[c])) for c in ("name", "category", "kind", "fields",
+                                                       "subsets", "preserves")),
+                      escape(description))
+    console = Console(soft_wrap=True)
+    if not console.is_terminal:  # piped: no terminal width to fit, so do not wrap at 80
+        console = Console(soft_wrap=True, width=200)
+    console.print(table)
     return 0
 
 

@@ -1,0 +1,91 @@
+"""Every rule-based transform over all of RewardBench: time and no-op rate against the goals.
+
+Applies each registered rule-based transform (``kind == "rule"``) to every RewardBench pair it is
+meant for (by subset), as ``transforms apply --transform rule`` does, and times each one. Prints,
+per transform, the pairs it applies to, the no-op rate (pairs left unchanged) and the seconds it
+took; then the total and its ratio to the 60 s goal. Exits 1 when any no-op rate is 10% or more
+or the total is 60 s or more; exits 0 otherwise.
+
+Usage: python -m benchmarks.transforms [RB_JSONL] [--seed S]
+The data is RB_JSONL, or ``$CROME_BENCH_DATASETS`` / ``../shared/datasets`` (the filtered
+RewardBench file). Without an argument and without the shared file it skips (exit 0); a path
+given that does not exist is an error (exit 2).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+GOAL_S = 60.0
+NOOP_LIMIT = 0.10
+
+
+def run(pairs: list, seed: int = 0) -> list[tuple[str, int, int, float]]:
+    """(transform, pairs it applies to, pairs it left unchanged, seconds) per rule transform."""
+    from transforms import TRANSFORMS, applies_to, apply_to_pairs
+
+    rows = []
+    for name in TRANSFORMS.names():
+        t = TRANSFORMS.get(name)
+        if t.kind != "rule":
+            continue
+        start = time.perf_counter()
+        todo = [p for p in pairs if applies_to(t, p)]
+        done = apply_to_pairs(t, todo, seed)
+        seconds = time.perf_counter() - start
+        rows.append((name, len(todo), sum(not changed for _, changed in done), seconds))
+    return rows
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("data", nargs="?", default=None, help="RewardBench pairs (JSONL)")
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args(argv)
+
+    from benchmarks.common import RB_FILE, shared
+
+    if args.data is not None and not Path(args.data).exists():
+        print(f"error: {args.data} does not exist", file=sys.stderr)
+        return 2
+    data = Path(args.data) if args.data else shared(RB_FILE)
+
+    from harness.data.loaders import load_pairs
+
+    pairs = load_pairs(data)
+    import transforms  # noqa: F401  (registering the built-ins is not part of the timing)
+
+    rows = run(pairs, args.seed)
+    total = sum(seconds for *_, seconds in rows)
+    print(f"{len(rows)} rule-based transforms on {len(pairs)} pairs of {data}")
+    print(f"{'transform':<20} {'pairs':>6} {'no-op':>6} {'no-op rate':>10} {'seconds':>8}")
+    flagged = []
+    for name, n, noop, seconds in rows:
+        if not n:  # no pair of its subsets in this file
+            print(f"{name:<20} {n:>6} {noop:>6} {'n/a':>10} {seconds:>8.2f}")
+            continue
+        rate = noop / n
+        mark = "  <- no-op rate >= 10%" if rate >= NOOP_LIMIT else ""
+        if mark:
+            flagged.append(name)
+        print(f"{name:<20} {n:>6} {noop:>6} {rate:>10.1%} {seconds:>8.2f}{mark}")
+    print(f"total: {total:.2f} s for {sum(n for _, n, _, _ in rows)} (transform, pair) "
+          f"applications; {total / GOAL_S:.2f}x the {GOAL_S:.0f} s goal "
+          f"({GOAL_S / total if total else float('inf'):.0f}x under it)")
+    failed = False
+    if flagged:
+        print(f"FAIL: no-op rate >= {NOOP_LIMIT:.0%}: {', '.join(flagged)}")
+        failed = True
+    if total >= GOAL_S:
+        print(f"FAIL: total {total:.1f} s >= {GOAL_S:.0f} s")
+        failed = True
+    if not failed:
+        print("OK: every no-op rate < 10% and total < 60 s")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,176 @@
+"""Model-based transforms (paraphrase, back_translation) with a fake generator.
+
+The generator is any object with ``name`` and ``generate(prompts, max_new_tokens)``; here it
+records its calls and rewrites the text after ``Text:\\n`` by fixed rules. The similarity model is
+replaced by a stand-in except in ``test_real_minilm_similarity_filter``, which loads MiniLM.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+
+import pytest
+
+import transforms.generators as generators
+import transforms.model_based as mb
+from harness.cli import main
+from harness.data.schema import PreferencePair
+from transforms import TRANSFORMS, applies_to, apply_to_pairs
+from transforms.generators import GENERATORS, GenerationCache, cache_path
+
+REWRITES = {
+    "Delivery usually takes 12 days.": "Shipping normally needs 12 days.",
+    "It costs $5 and is quick.": "The price is $5 and it is fast.",
+    "Keep the 3 keys safe.": "Keep the keys safe.",  # drops a number
+    "Call me at noon.": "",  # empty
+    "Add one cup of flour.": "Add 1 cup of flour.",  # adds a number
+    "The sky is blue today.": "Bananas grow in 3 countries.",  # unrelated (and adds a number)
+    "Cats sleep a lot.": "Bananas are yellow fruit.",  # unrelated, same numbers (none)
+}
+SPANISH = {"Delivery usually takes 12 days.": "La entrega suele tardar 12 dias.",
+           "It costs $5 and is quick.": "Cuesta $5 y es rapido."}
+ENGLISH = {"La entrega suele tardar 12 dias.": "Delivery tends to take 12 days.",
+           "Cuesta $5 y es rapido.": "It costs $5 and it is fast."}
+
+
+class FakeGenerator:
+    def __init__(self, name: str = "fake:v1"):
+        self.name = name
+        self.calls: list[tuple[list[str], int]] = []
+
+    def generate(self, prompts, max_new_tokens):
+        self.calls.append((list(prompts), max_new_tokens))
+        out = []
+        for prompt in prompts:
+            text = prompt.rsplit("Text:\n", 1)[1]
+            table = (SPANISH if "into Spanish" in prompt else ENGLISH if "into English" in prompt
+                     else REWRITES)
+            out.append(table.get(text, text + " Indeed."))
+        return out
+
+
+def fake_similarity(a, b):
+    """High unless the rewrite talks about bananas."""
+    return [0.1 if "Bananas" in y else 0.95 for x, y in zip(a, b, strict=True)]
+
+
+@pytest.fixture
+def cache(monkeypatch, tmp_path):
+    monkeypatch.setenv("CROME_BENCH_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setattr(generators, "_CACHES", {})
+    return tmp_path / "cache"
+
+
+@pytest.fixture
+def fake_sim(monkeypatch):
+    monkeypatch.setattr(mb, "cosine_similarities", fake_similarity)
+
+
+def pair(chosen: str, rejected: str, i: int = 0, subset: str = "alpacaeval-easy"):
+    return PreferencePair(prompt="Say something.", chosen=chosen, rejected=rejected,
+                          subset=subset, id=f"m{i}")
+
+
+def test_outputs_are_cached_on_disk(cache, fake_sim, monkeypatch):
+    t = TRANSFORMS.get("paraphrase")
+    pairs = [pair("Delivery usually takes 12 days.", "It costs $5 and is quick.", 0),
+             pair("It costs $5 and is quick.", "Cats purr.", 1)]
+    first_gen = FakeGenerator()
+    first = apply_to_pairs(t, pairs, 0, generator=first_gen)
+    assert len(first_gen.calls) == 1  # one batch, three distinct texts, no regeneration after
+    assert sorted(p.rsplit("Text:\n", 1)[1] for p in first_gen.calls[0][0]) == [
+        "Cats purr.", "Delivery usually takes 12 days.", "It costs $5 and is quick."]
+    assert [(new.chosen, new.rejected, changed) for new, changed in first] == [
+        ("Shipping normally needs 12 days.", "The price is $5 and it is fast.", True),
+        ("The price is $5 and it is fast.", "Cats purr. Indeed.", True)]
+    assert cache_path() == cache / "transforms" / "generations.sqlite"
+    assert len(GenerationCache(cache_path())) == 3
+
+    monkeypatch.setattr(generators, "_CACHES", {})  # as a new process would: read from disk
+    second_gen = FakeGenerator()
+    assert apply_to_pairs(t, pairs, 5, generator=second_gen) == first
+    assert second_gen.calls == []
+    other_model = FakeGenerator("fake:v2")  # the generator's name is part of the key
+    apply_to_pairs(t, pairs[:1], 0, generator=other_model)
+    assert len(other_model.calls) == 1
+
+
+def test_bad_outputs_are_rejected(cache, fake_sim):
+    t = TRANSFORMS.get("paraphrase")
+    pairs = [pair("Keep the 3 keys safe.", "Call me at noon.", 0),
+             pair("Add one cup of flour.", "The sky is blue today.", 1),
+             pair("Cats sleep a lot.", "", 2),
+             pair("Delivery usually takes 12 days.", "Keep the 3 keys safe.", 3)]
+    gen = FakeGenerator()
+    done = apply_to_pairs(t, pairs, 0, generator=gen)
+    assert [changed for _, changed in done] == [False, False, False, True]
+    for (new, _), old in zip(done[:3], pairs[:3], strict=True):
+        assert (new.chosen, new.rejected) == (old.chosen, old.rejected)
+    assert done[3][0].chosen == "Shipping normally needs 12 days."
+    assert done[3][0].rejected == "Keep the 3 keys safe."  # number dropped: original kept
+    asked = [p.rsplit("Text:\n", 1)[1] for prompts, _ in gen.calls for p in prompts]
+    assert "" not in asked  # an empty text is never sent
+
+
+def test_back_translation_runs_two_steps(cache, fake_sim):
+    t = TRANSFORMS.get("back_translation")
+    pairs = [pair("Delivery usually takes 12 days.", "It costs $5 and is quick.")]
+    gen = FakeGenerator()
+    [(new, changed)] = apply_to_pairs(t, pairs, 0, generator=gen)
+    assert changed
+    assert (new.chosen, new.rejected) == ("Delivery tends to take 12 days.",
+                                          "It costs $5 and it is fast.")
+    assert len(gen.calls) == 2
+    to_spanish, to_english = (prompts for prompts, _ in gen.calls)
+    assert all("from English into Spanish" in p for p in to_spanish)
+    assert all("from Spanish into English" in p for p in to_english)
+    assert sorted(p.rsplit("Text:\n", 1)[1] for p in to_english) == sorted(SPANISH.values())
+    steps = GenerationCache(cache_path()).steps()
+    assert steps == ["back_translation/en-es", "back_translation/es-en"]
+    again = FakeGenerator()
+    assert apply_to_pairs(t, pairs, 0, generator=again) == [(new, True)]
+    assert again.calls == []
+
+
+def test_model_transforms_are_declared_as_such():
+    for name in ("paraphrase", "back_translation"):
+        t = TRANSFORMS.get(name)
+        assert (t.kind, t.category, t.fields) == ("model", "naturalistic", ("chosen", "rejected"))
+        assert "generator" in t.requires and "minilm-l6" in t.requires
+        assert not applies_to(t, pair("a", "b", subset="hep-go"))
+        assert applies_to(t, pair("a", "b", subset="math-prm"))
+    assert mb.token_budget("x" * 30) == 42 and mb.token_budget("x" * 100_000) == mb.MAX_NEW_TOKENS
+
+
+def test_cli_applies_a_model_transform(cache, fake_sim, tmp_path, capsys):
+    if "fake-test" not in GENERATORS:
+        GENERATORS.add("fake-test", lambda: FakeGenerator("fake:cli"))
+    source, out = tmp_path / "in.jsonl", tmp_path / "out.jsonl"
+    pairs = [pair("Delivery usually takes 12 days.", "Keep the 3 keys safe.", 0),
+             pair("Keep the 3 keys safe.", "Call me at noon.", 1),
+             pair("a", "b", 2, subset="hep-python")]
+    source.write_text("".join(json.dumps(dataclasses.asdict(p)) + "\n" for p in pairs))
+    assert main(["transforms", "apply", "--transform", "paraphrase", "--generator", "fake-test",
+                 "--input", str(source), "--output", str(out)]) == 0
+    records = [json.loads(line) for line in out.read_text().splitlines()]
+    assert [(r["id"], r["changed"]) for r in records] == [("m0", True), ("m1", False)]
+    assert records[0]["chosen"] == "Shipping normally needs 12 days."
+    printed = capsys.readouterr().out
+    assert "50.0%" in printed and "no-op rate >= 10%: paraphrase" in printed
+
+
+def test_real_minilm_similarity_filter(cache):
+    """MiniLM itself (offline): a close paraphrase passes 0.7, an unrelated text does not."""
+    sims = mb.cosine_similarities(
+        ["The cat sat on the mat.", "Delivery usually takes 12 days.", "Cats sleep a lot."],
+        ["A cat was sitting on the mat.", "Shipping normally needs 12 days.",
+         "Bananas are yellow fruit."])
+    assert sims[0] > 0.8 and sims[1] > mb.MIN_SIMILARITY and sims[2] < 0.3
+    assert mb.cosine_similarities(["Same text."], ["Same text."])[0] == pytest.approx(1.0)
+    t = TRANSFORMS.get("paraphrase")
+    [(new, changed)] = apply_to_pairs(
+        t, [pair("Delivery usually takes 12 days.", "Cats sleep a lot.")], 0,
+        generator=FakeGenerator())
+    assert changed and new.chosen == "Shipping normally needs 12 days."
+    assert new.rejected == "Cats sleep a lot."  # same numbers, but not similar: rejected
