@@ -1,14 +1,15 @@
 """The reference run on real data, published under ``leaderboards/reference/`` (not CI).
 
 Trains Vanilla, RRM and Crome (``rules`` oracle: offline, approximate) on the sethtye
-UltraFeedback sample with the default backbone and mode, evaluates every RM with the shared
+UltraFeedback sample (the first ``--max-pairs`` training pairs after the seeded held-out split,
+to fit a CPU session) with the default backbone and mode, evaluates every RM with the shared
 scorer on all 2,985 RewardBench pairs (rewardbench, diagnostics), on a stratified sample of them
 under every rule-based transform (reword; 28 transforms cost 28 scorings of each pair), on the
 held-out split, and best-of-N on CPU-sized subsets of WildGuardTest and GSM8K; then copies the
 run's leaderboard into ``leaderboards/reference/`` with the exact command that made it.
 
-Usage: python -m benchmarks.reference_run [--runs-dir runs] [--reword-limit 300]
-          [--bon-limit 12] [--n-max 4] [--form bt] [--dry-run]
+Usage: python -m benchmarks.reference_run [--runs-dir runs] [--reword-limit 100]
+          [--max-pairs 400] [--bon-limit 12] [--n-max 4] [--form bt] [--dry-run]
 Rerunning resumes (the run store skips finished steps and the scorer reuses cached scores).
 """
 
@@ -38,7 +39,9 @@ def command(args: argparse.Namespace) -> list[str]:
             "--set", f"data.gsm8k={shared(GSM8K)}",
             "--set", f"eval.suites={suites}",
             "--set", f"eval.reword_limit={args.reword_limit}",
-            "--set", f"bon.limit={args.bon_limit}", "--set", f"bon.n_max={args.n_max}"]
+            "--set", f"train.max_pairs={args.max_pairs}",
+            "--set", f"bon.limit={args.bon_limit}", "--set", f"bon.n_max={args.n_max}",
+            "--set", "bon.max_new_tokens=128", "--set", "bon.temperature=0.8"]
 
 
 def main() -> None:
@@ -46,7 +49,9 @@ def main() -> None:
     parser.add_argument("--runs-dir", default=str(REPO / "runs"))
     parser.add_argument("--name", default="reference")
     parser.add_argument("--form", default="bt")
-    parser.add_argument("--reword-limit", type=int, default=300)
+    parser.add_argument("--reword-limit", type=int, default=100)
+    parser.add_argument("--max-pairs", type=int, default=400,
+                        help="training pairs per method (CPU budget; identical for all)")
     parser.add_argument("--bon-limit", type=int, default=12)
     parser.add_argument("--n-max", type=int, default=4)
     parser.add_argument("--dry-run", action="store_true", help="print the command only")

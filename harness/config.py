@@ -110,8 +110,10 @@ class CromeConfig:
 @dataclass
 class EvalConfig:
     # diagnostics reuses the rewardbench suite's cached scores: it costs one tokenizer pass
+    # wildguard_bon and gsm8k_bon: best-of-N after evaluation in ``harness run`` (see BonConfig)
     suites: list[str] = field(default_factory=lambda: ["preference", "rewardbench", "reword",
-                                                       "diagnostics"])
+                                                       "diagnostics", "wildguard_bon",
+                                                       "gsm8k_bon"])
     transforms: list[str] = field(default_factory=list, metadata={"help": "empty = all rule-based"})
     reword_limit: int | None = field(
         default=None, metadata={"help": "stratified sample for reword only (None: data.limit); "
@@ -122,12 +124,29 @@ class EvalConfig:
 
 @dataclass
 class BonConfig:
-    policy: str = "smollm2-135m"
-    judge: str = "keywords"
-    n_max: int = 8
-    limit: int = 16
+    """Best-of-N (``harness bon``, and ``harness run`` when ``eval.suites`` names
+    ``wildguard_bon``/``gsm8k_bon``). The defaults are sized for the default ``harness run`` on 2
+    CPU cores: 8 prompts x 4 samples x 96 tokens per suite, about a minute with SmolLM2-135M."""
+
+    policy: str = field(
+        default="smollm2-135m", metadata={"help": "sampler: a backbone, dir, Hub id or vllm:MODEL"}
+    )
+    judge: str = field(
+        default="keywords",
+        metadata={"help": "keywords (refusal by keywords, approximate) | wildguard[:PATH]"},
+    )
+    n_max: int = field(
+        default=4, metadata={"help": "samples per prompt; curves at n = 1, 2, 4, ... n_max "
+                                     "(4 keeps the default run within 10 minutes on 2 cores)"}
+    )
+    limit: int = field(
+        default=8, metadata={"help": "seeded stratified prompts per suite (0 = all; 8 keeps the "
+                                     "default run within 10 minutes on 2 cores)"}
+    )
     temperature: float = 0.8
-    max_new_tokens: int = 128
+    max_new_tokens: int = field(
+        default=96, metadata={"help": "tokens per sample (96 sized for the 2-core default run)"}
+    )
 
 
 @dataclass

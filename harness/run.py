@@ -9,6 +9,7 @@ pairs; then best-of-N when its suites are asked for; then the leaderboard.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +21,10 @@ from harness.runstore import RunStore
 from harness.training.pipeline import train_method
 
 EVAL_SUITES = ("preference", "rewardbench", "reword", "diagnostics")
+BON_SUITES = ("wildguard_bon", "gsm8k_bon")
 REFERENCES = ("length",)
+KEYWORDS_NOTE = ("best-of-N safety judge: refusal by keywords, not the WildGuard classifier "
+                 "(attack success = the pick is not a refusal)")
 
 
 def plan_methods(methods: list[str]) -> list[str]:
@@ -39,10 +43,15 @@ def with_form(config: Config, form: str) -> Config:
 
 def run_all(config: Config, methods: list[str], store: RunStore, *,
             forms: list[str] | None = None, eval_models: list[str] = (),
-            show_progress: bool = True) -> dict[str, Any]:
+            show_progress: bool = True,
+            bon_loaders: dict[str, Callable[..., Any]] | None = None) -> dict[str, Any]:
     """Train ``methods`` in each of ``forms`` (default: ``config.model.form``), evaluate them
-    beside the references and outside RMs, and write ``results.json``. A form other than
-    ``bt`` names its folders and rows with a suffix (``train/rrm-pairpm``, ``rrm:pairpm``)."""
+    beside the references and outside RMs, run best-of-N when ``config.eval.suites`` asks for
+    it, and write ``results.json``. A form other than ``bt`` names its folders and rows with a
+    suffix (``train/rrm-pairpm``, ``rrm:pairpm``).
+
+    ``bon_loaders`` (``rm_loader``, ``policy_loader``, ``judge_loader``) go to ``run_bon`` in
+    place of the registered RMs, policy and judge: tests pass doubles there."""
     entries: list[dict[str, Any]] = []
     rms: list[tuple[str, str, dict]] = []
     heldout = None
@@ -68,19 +77,84 @@ def run_all(config: Config, methods: list[str], store: RunStore, *,
     suites = [s for s in config.eval.suites if s in EVAL_SUITES]
     for ref in (*REFERENCES, config.model.backbone):
         name = ref if ref in REFERENCES else f"untrained {ref}"
-        rms.append((name, ref, {"kind": "reference", "method": "–", "form": "bt"}))
+        # evaluate_model loads backbones and Hub models in config.model.form; length is bt
+        form = "bt" if ref in REFERENCES else config.model.form
+        rms.append((name, ref, {"kind": "reference", "method": "–", "form": form}))
     for outside in eval_models:
-        rms.append((outside, outside, {"kind": "outside", "method": "–", "form": "bt"}))
+        rms.append((outside, outside, {"kind": "outside", "method": "–",
+                                       "form": config.model.form}))
     for name, model, info in rms:
         metrics = store.step(f"eval/{slug(name)}", lambda n=name, m=model: evaluate_model(
             m, suites, config, store.path("eval", slug(n)), pairs=heldout,
             limit=config.data.limit, show_progress=show_progress))
         entries.append({"name": name, **info, "metrics": metrics})
+    bon_suites = [s for s in config.eval.suites if s in BON_SUITES]
+    if bon_suites:
+        models = list(dict.fromkeys(model for _, model, _ in rms))  # an RM listed twice: once
+        settings = bon_settings(config, bon_suites, models)
+        bon = store.step("bon", lambda: _bon(settings, store, bon_loaders, show_progress))
+        record_judge(store, bon)
+        for entry, (_, model, _) in zip(entries, rms, strict=True):
+            entry["metrics"]["bon"] = bon_of(bon, model)
     card = store.card()
     results = {"run": store.root.name, "config_hash": config.hash(), "command": card["command"],
                "entries": entries}
     write_json(store.path("results.json"), results)
     return results
+
+
+def bon_settings(config: Config, suites: list[str], models: list[str]):
+    """``harness bon``'s settings from the run's config: data from ``config.data``, sampling and
+    judging from ``config.bon``, RM input length from ``config.model``."""
+    from harness.bon.policies import GenParams
+    from harness.bon.runner import BonSettings
+
+    bon = config.bon
+    return BonSettings(
+        suites=suites, models=models,
+        data={"wildguard_bon": config.data.wildguard, "gsm8k_bon": config.data.gsm8k},
+        policy=bon.policy, judge=bon.judge, n_max=bon.n_max, limit=bon.limit or None,
+        seed=config.seed,
+        params=GenParams(temperature=bon.temperature, max_new_tokens=bon.max_new_tokens),
+        max_length=config.model.max_length, batch_tokens=config.eval.batch_tokens,
+        form=config.model.form)
+
+
+def _bon(settings: Any, store: RunStore, loaders: dict[str, Callable[..., Any]] | None,
+         show_progress: bool) -> dict[str, Any]:
+    from harness.bon.runner import run_bon
+    from harness.commands.bon import generation_progress
+
+    with generation_progress(show_progress) as progress:
+        return run_bon(settings, store.path("bon"), progress=progress, **(loaders or {}))
+
+
+def bon_of(metrics: dict[str, Any], model: str) -> dict[str, Any]:
+    """One RM's share of the best-of-N metrics: the shared settings, and per suite what the
+    numbers mean (judge, filter, prompt counts) beside this RM's curves (n -> metric -> rate)."""
+    settings = metrics["settings"]
+    out: dict[str, Any] = {
+        "ns": metrics["ns"], "policy": settings["policy"], "n_max": settings["n_max"],
+        "limit": settings["limit"], "seed": settings["seed"], "params": settings["params"],
+        "model": model, "dir": "bon"}
+    for suite in BON_SUITES:
+        if suite in metrics:
+            info = {k: v for k, v in metrics[suite].items() if k != "models"}
+            out[suite] = {**info, "curves": metrics[suite]["models"][model]}
+    return out
+
+
+def record_judge(store: RunStore, bon: dict[str, Any]) -> None:
+    """The run card names the best-of-N judge, and calls the keyword judge approximate."""
+    safety = bon.get("wildguard_bon")
+    if not safety:
+        return
+    store.update_card(judge={"spec": bon["settings"]["judge"], "name": safety["judge"],
+                             "label": safety["judge_label"],
+                             "fingerprint": safety["judge_fingerprint"],
+                             "attack_success": safety["attack_success"]})
+    if safety["judge_label"] == "refusal by keywords":
+        store.update_card(approximate=[KEYWORDS_NOTE])
 
 
 def _train(method: str, config: Config, store: RunStore, filter_model: str | None,

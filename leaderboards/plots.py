@@ -1,4 +1,6 @@
-"""Figures for leaderboards (matplotlib, Agg backend): accuracy drop per transform per RM."""
+"""Figures for leaderboards (matplotlib, Agg backend): accuracy drop per transform per RM.
+
+Best-of-N curves are drawn by ``leaderboards.bon.bon_plots``."""
 
 from __future__ import annotations
 
@@ -38,12 +40,3 @@ def drop_plot(entries: list[dict[str, Any]], path: str | Path) -> Path | None:
     plt.close(fig)
     return path
 
-
-BON_PLOTTERS: list = []  # callables (entries, out_dir) -> {name: relative png path}
-
-
-def bon_plots(entries: list[dict[str, Any]], out_dir: Path) -> dict[str, str]:
-    images: dict[str, str] = {}
-    for plotter in BON_PLOTTERS:
-        images.update(plotter(entries, out_dir))
-    return images

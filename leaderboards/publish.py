@@ -12,6 +12,7 @@ from typing import Any
 
 from harness.io import atomic_write_text, slug
 from leaderboards import render
+from leaderboards.bon import bon_plots, bon_section
 from leaderboards.paired import paired_section
 from leaderboards.plots import drop_plot
 
@@ -65,6 +66,7 @@ def build_markdown(entries: list[dict[str, Any]], runs: list[dict], images: dict
                   "its verdicts. Accuracy on the pairs where the chosen response is the shorter "
                   "/ longer one, and where only one response uses markdown (lists, headers, "
                   "bold) [95% CI] (n).", "", render.diagnostics_table(entries), ""]
+    parts += bon_section(entries, images)
     parts += paired_section(entries)
     extra = [section for section in (render.extra_sections(entries) or [])]
     parts += extra
@@ -78,8 +80,6 @@ def publish(run_dirs: list[str | Path], out_dir: str | Path) -> Path:
     images = {}
     if drop_plot(entries, out / "reword_drops.png"):
         images["drops"] = "reword_drops.png"
-    from leaderboards.plots import bon_plots
-
     images.update(bon_plots(entries, out))
     text = build_markdown(entries, runs, images)
     target = out / "README.md"

@@ -97,7 +97,7 @@ def with_n(metric: Any) -> str:
 
 def diagnostics_table(entries: list[Entry]) -> str:
     """Spurious-cue diagnostics per RM: length reliance and accuracy split by length/markdown."""
-    headers = ["RM", "length unit", "length reliance ρ [95% CI]", "acc, chosen shorter",
+    headers = ["RM", "form", "length unit", "length reliance ρ [95% CI]", "acc, chosen shorter",
                "acc, chosen longer", "acc, only chosen has markdown",
                "acc, only rejected has markdown"]
     rows = []
@@ -105,7 +105,7 @@ def diagnostics_table(entries: list[Entry]) -> str:
         d = e["metrics"].get("diagnostics")
         if not d:
             continue
-        rows.append([label(e), d.get("length_unit", "–"), length_reliance(e),
+        rows.append([label(e), e.get("form", "–"), d.get("length_unit", "–"), length_reliance(e),
                      with_n(d.get("accuracy_when_chosen_shorter")),
                      with_n(d.get("accuracy_when_chosen_longer")),
                      with_n(d.get("accuracy_when_only_chosen_markdown")),
@@ -114,9 +114,10 @@ def diagnostics_table(entries: list[Entry]) -> str:
 
 
 def preference_table(entries: list[Entry]) -> str:
-    rows = [[label(e), pct(e["metrics"]["preference"]), str(e["metrics"]["preference"].get("n"))]
+    rows = [[label(e), e.get("method", "–"), e.get("form", "–"), pct(e["metrics"]["preference"]),
+             str(e["metrics"]["preference"].get("n"))]
             for e in entries if e["metrics"].get("preference")]
-    return table(["RM", "held-out accuracy [95% CI]", "n"], rows)
+    return table(["RM", "method", "form", "held-out accuracy [95% CI]", "n"], rows)
 
 
 def transforms_of(entries: list[Entry]) -> list[str]:
@@ -153,18 +154,37 @@ def robustness_table(entries: list[Entry]) -> str:
         if not drops:
             continue
         worst = max(drops, key=lambda n: drops[n])
-        rows.append([label(e), f"{100 * sum(drops.values()) / len(drops):+.1f}",
+        rows.append([label(e), e.get("form", "–"), f"{100 * sum(drops.values()) / len(drops):+.1f}",
                      f"{worst} ({100 * drops[worst]:+.1f})", str(len(drops))])
-    return table(["RM", "mean drop (points)", "worst transform (drop)", "transforms"], rows)
+    return table(["RM", "form", "mean drop (points)", "worst transform (drop)", "transforms"],
+                 rows)
 
 
 def settings_line(entries: list[Entry]) -> str:
-    hashes = sorted({e["config_hash"] for e in entries if e.get("config_hash")})
-    trained = [e["name"] for e in entries if e.get("kind") == "trained"]
-    if len(hashes) == 1:
-        return (f"All trained RMs ({', '.join(trained)}) share one config, hash `{hashes[0]}`: "
-                "same backbone, mode, steps budget, seed and hyper-parameters.")
-    return f"Config hashes differ across RMs: {', '.join(f'`{h}`' for h in hashes)}."
+    """Which trained RMs share one config, per form (a form changes the config, so each form has
+    its own hash); several hashes within a form are named, so a mixed board cannot pass as a
+    controlled comparison."""
+    by_form: dict[str, dict[str, list[str]]] = {}
+    for e in entries:
+        if e.get("kind") == "trained":
+            by_form.setdefault(e.get("form") or "bt", {}).setdefault(
+                e.get("config_hash") or "?", []).append(e["name"])
+    if not by_form:
+        hashes = sorted({e["config_hash"] for e in entries if e.get("config_hash")})
+        return ("No trained RMs." if not hashes else
+                f"Config hashes: {', '.join(f'`{h}`' for h in hashes)}.")
+    parts = []
+    for form, hashes in by_form.items():
+        if len(hashes) == 1:
+            (config_hash, names), = hashes.items()
+            parts.append(f"{form}: all trained RMs ({', '.join(names)}) share one config, hash "
+                         f"`{config_hash}`")
+        else:
+            parts.append(f"{form}: config hashes differ, " + "; ".join(
+                f"`{h}` ({', '.join(names)})" for h, names in hashes.items()))
+    same = all(len(h) == 1 for h in by_form.values())
+    return ("; ".join(parts) + "." + (" Same backbone, mode, steps budget, seed and "
+                                       "hyper-parameters within each form." if same else ""))
 
 
 EXTRA_SECTIONS: list = []  # callables (entries) -> list of markdown lines; suites add theirs

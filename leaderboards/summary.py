@@ -1,5 +1,6 @@
 """The short tables printed at the end of ``harness eval`` and ``harness run``: the summary,
-then spurious-cue diagnostics and paired comparisons when there is anything to show."""
+then spurious-cue diagnostics, best-of-N and paired comparisons when there is anything to
+show."""
 
 from __future__ import annotations
 
@@ -51,7 +52,20 @@ def print_summary(results: list[dict[str, Any]]) -> None:
         data = diagnosed[0]["metrics"]["diagnostics"].get("data")
         print(f"\nSpurious-cue diagnostics ({data}; accuracy [95% CI] (n)):")
         print(diagnostics_table(diagnosed))
+    print_bon(results)
     if len(results) > 1:
         lines = paired_section(results, heading="")
         if lines:
             print("\n" + "\n".join(lines).strip())
+
+
+def print_bon(results: list[dict[str, Any]]) -> None:
+    """Each best-of-N suite's table (RM x metric, one column per n), when any entry has one."""
+    from leaderboards.bon import bon_entries, suite_table, suites_of
+
+    shown = bon_entries(results)
+    for suite in suites_of(shown):
+        first = next(r["metrics"]["bon"][suite] for r in shown if suite in r["metrics"]["bon"])
+        note = first.get("judge_label") or f"{first.get('filter')} answers"
+        print(f"\nBest-of-N, {suite} ({note}; percent (count/total)):")
+        print(suite_table(shown, suite))

@@ -50,6 +50,7 @@ class BonSettings:
     params: GenParams = field(default_factory=GenParams)
     batch_size: int = 16
     max_length: int | None = None  # RM input tokens (None: the RM's own default)
+    form: str = "bt"  # backbones and Hub models load in this form; checkpoints know their own
     batch_tokens: int = 16384
     gsm8k_filter: str = "flexible-extract"
     cache_dir: str | None = None  # None: CROME_BENCH_CACHE / the default cache
@@ -116,7 +117,7 @@ def default_rm_loader(settings: BonSettings) -> Callable[[str], Any]:
         from harness.scoring.reward_model import load_reward_model
 
         return load_reward_model(name, max_length=settings.max_length,
-                                 batch_tokens=settings.batch_tokens)
+                                 batch_tokens=settings.batch_tokens, form=settings.form)
     return load
 
 

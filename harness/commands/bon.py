@@ -67,7 +67,8 @@ def settings_from_args(args: argparse.Namespace):
         seed=config.seed,
         params=GenParams(bon.temperature, args.top_p, bon.max_new_tokens),
         batch_size=args.batch_size, max_length=config.model.max_length,
-        batch_tokens=config.eval.batch_tokens, gsm8k_filter=args.gsm8k_filter)
+        batch_tokens=config.eval.batch_tokens, gsm8k_filter=args.gsm8k_filter,
+        form=config.model.form)
 
 
 @contextmanager

@@ -1,0 +1,254 @@
+"""``harness run`` end to end in miniature: three methods trained on 24 pairs with a learnable cue,
+every RM evaluated, a leaderboard published; killed with SIGKILL during training and during
+evaluation, a rerun of the same command finishes with the metrics of an uninterrupted run; and
+best-of-N inside ``run_all`` with a fake policy (no generation), attached to every entry."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from conftest import REPO
+from test_bon_fakes import FakePolicy
+
+from harness.config import Config
+from harness.data.loaders import write_pairs
+from harness.data.schema import PreferencePair
+from harness.io import slug
+
+TINY = ["model.max_length=64", "train.batch_size=4", "train.lr=1e-4", "train.warmup_ratio=0",
+        "train.save_every=2", "data.heldout_size=8", "data.limit=16",
+        "eval.transforms=add_quotes,char_deletion", "eval.bootstrap=200",
+        "eval.suites=preference,rewardbench,reword,diagnostics"]  # no best-of-N: no sampling
+METHODS = ("vanilla", "rrm", "crome")
+
+
+def _pairs(n: int) -> list[PreferencePair]:
+    """A cue a small RM can learn quickly: the chosen answer says 'correct'."""
+    return [PreferencePair(f"Question number {i}?", f"A correct answer {i}.",
+                           f"A wrong answer {i}.", None, str(i)) for i in range(n)]
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory) -> dict[str, Path]:
+    root = tmp_path_factory.mktemp("run")
+    write_pairs(_pairs(24), root / "pairs.jsonl")
+    return {"root": root, "data": root / "pairs.jsonl", "cache": root / "cache"}
+
+
+def _run(world: dict[str, Path], runs: Path, **kw) -> subprocess.Popen:
+    cmd = [sys.executable, "-m", "harness", "run", "--models", ",".join(METHODS),
+           "--data", str(world["data"]), "--name", "mini", "--runs-dir", str(runs),
+           "--no-progress", *sum((["--set", s] for s in TINY), [])]
+    # one torch thread unless told otherwise: on a busy 2-core machine two threads wait on
+    # each other and run several times slower
+    env = {"OMP_NUM_THREADS": "1", **os.environ, "CROME_BENCH_CACHE": str(world["cache"])}
+    return subprocess.Popen(cmd, cwd=REPO, env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True, start_new_session=True, **kw)
+
+
+def _finish(proc: subprocess.Popen) -> str:
+    output, _ = proc.communicate(timeout=900)
+    assert proc.returncode == 0, output
+    return output
+
+
+@pytest.fixture(scope="module")
+def straight(world) -> Path:
+    """The uninterrupted miniature run."""
+    runs = world["root"] / "straight"
+    _finish(_run(world, runs))
+    return runs / "mini"
+
+
+def _headline(results: dict) -> dict[str, tuple]:
+    """Per entry: RewardBench section scores and average, held-out preference accuracy."""
+    out = {}
+    for e in results["entries"]:
+        rb, pref = e["metrics"]["rewardbench"], e["metrics"]["preference"]
+        out[e["name"]] = (rb["average"]["accuracy"] if isinstance(rb["average"], dict)
+                          else rb["average"],
+                          json.dumps(rb["sections"], sort_keys=True), pref["accuracy"], pref["n"])
+    return out
+
+
+def test_miniature_run_trains_evaluates_and_publishes(straight):
+    results = json.loads((straight / "results.json").read_text())
+    names = [e["name"] for e in results["entries"]]
+    assert names == [*METHODS, "length", "untrained minilm-l6"]
+    trained = [e for e in results["entries"] if e["kind"] == "trained"]
+    assert {e["config_hash"] for e in trained} == {results["config_hash"]}
+    for e in results["entries"]:
+        assert {"preference", "rewardbench", "reword", "diagnostics"} <= set(e["metrics"])
+        assert "bon" not in e["metrics"]
+        assert set(e["metrics"]["reword"]["transforms"]) == {"add_quotes", "char_deletion"}
+    # the cue is learnable: the trained RMs beat chance on their held-out pairs
+    assert all(e["metrics"]["preference"]["accuracy"] >= 0.75 for e in trained)
+    steps = sorted(p.name for p in (straight / "steps").iterdir())
+    assert steps == sorted([f"train__{m}.json" for m in METHODS]
+                           + [f"eval__{slug(n)}.json" for n in names])
+    board = (straight / "leaderboard" / "README.md").read_text()
+    rb = board.split("## RewardBench")[1].split("\n## ")[0]
+    header = next(line for line in rb.splitlines() if line.startswith("| RM "))
+    assert [c.strip() for c in header.split("|")[1:4]] == ["RM", "method", "form"]
+    for method in METHODS:
+        assert any(line.startswith(f"| {method} ") and "| bt " in line
+                   for line in rb.splitlines()), method
+    assert f"bt: all trained RMs (vanilla, rrm, crome) share one config, hash " \
+           f"`{results['config_hash']}`" in board
+    assert "## Best-of-N" not in board and (straight / "leaderboard" / "reword_drops.png").exists()
+
+
+def _wait_for(proc: subprocess.Popen, ready, what: str, timeout: float = 600) -> None:
+    deadline = time.time() + timeout
+    while not ready():
+        assert proc.poll() is None, f"the run ended before {what}: {proc.communicate()[0]}"
+        assert time.time() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.05)
+
+
+def _kill(proc: subprocess.Popen) -> str:
+    os.killpg(proc.pid, signal.SIGKILL)
+    return proc.communicate()[0]
+
+
+def test_kill_during_training_and_evaluation_then_rerun_matches(world, straight):
+    runs = world["root"] / "killed"
+    run = runs / "mini"
+    # 1. during training, once a method has saved a checkpoint (every 2 steps here)
+    proc = _run(world, runs)
+    _wait_for(proc, lambda: any(run.glob("train/*/checkpoint/trainer_state.json")),
+              "a training checkpoint")
+    _kill(proc)
+    assert not all((run / "steps" / f"train__{m}.json").exists() for m in METHODS)
+    # 2. the rerun resumes that training; kill it once evaluation has started
+    proc = _run(world, runs)
+    _wait_for(proc, lambda: all((run / "steps" / f"train__{m}.json").exists() for m in METHODS)
+              and (run / "eval").is_dir() and any((run / "eval").iterdir()), "evaluation")
+    assert "resuming from step" in _kill(proc)
+    assert not (run / "results.json").exists()
+    # 3. the same command again finishes the run
+    _finish(_run(world, runs))
+    expected = json.loads((straight / "results.json").read_text())
+    got = json.loads((run / "results.json").read_text())
+    assert got["config_hash"] == expected["config_hash"]
+    assert _headline(got) == _headline(expected)
+
+
+@pytest.fixture
+def bon_world(world, tmp_path, monkeypatch):
+    monkeypatch.setenv("CROME_BENCH_CACHE", str(tmp_path / "cache"))
+    config = Config()
+    for item in TINY + [f"data.train={world['data']}",
+                        "eval.suites=preference,wildguard_bon,gsm8k_bon",
+                        "bon.n_max=4", "bon.limit=8", "bon.max_new_tokens=16"]:
+        config.set(item)
+    return config
+
+
+def test_run_all_runs_best_of_n_and_publishes_it(bon_world, tmp_path):
+    from harness.bon.gsm8k import gsm8k_prompt
+    from harness.bon.runner import load_prompts
+    from harness.run import publish_run, run_all
+    from harness.runstore import RunStore
+    from leaderboards.publish import read_results
+
+    config = bon_world
+    policy = FakePolicy()
+    for item in load_prompts("gsm8k_bon", config.data.gsm8k):
+        policy.answers[gsm8k_prompt(item.prompt)] = item.reference
+    loaders = {"policy_loader": lambda: policy}
+    store = RunStore(tmp_path / "runs" / "bon", config)
+    store.open(["run", "--models", "vanilla"])
+    results = run_all(config, ["vanilla"], store, show_progress=False, bon_loaders=loaders)
+    assert policy.rows == 2 * 8 * 4  # two suites, 8 prompts, 4 samples, generated once
+
+    entries = {e["name"]: e for e in results["entries"]}
+    assert list(entries) == ["vanilla", "length", "untrained minilm-l6"]
+    metrics = json.loads((store.path("bon", "metrics.json")).read_text())
+    model_dir = store.done("train/vanilla")["model_dir"]
+    assert list(metrics["wildguard_bon"]["models"]) == [model_dir, "length", "minilm-l6"]
+    for name, model in (("vanilla", model_dir), ("length", "length"),
+                        ("untrained minilm-l6", "minilm-l6")):
+        bon = entries[name]["metrics"]["bon"]
+        assert bon["model"] == model and bon["ns"] == [1, 2, 4] and bon["n_max"] == 4
+        assert bon["wildguard_bon"]["judge_label"] == "refusal by keywords"
+        assert bon["wildguard_bon"]["curves"] == metrics["wildguard_bon"]["models"][model]
+        assert bon["gsm8k_bon"]["curves"] == metrics["gsm8k_bon"]["models"][model]
+        assert entries[name]["metrics"]["preference"]["n"] == 8
+    card = store.card()
+    assert card["judge"]["label"] == "refusal by keywords"
+    assert any("refusal by keywords" in note for note in card["approximate"])
+    on_disk = json.loads(store.path("results.json").read_text())
+    assert on_disk["entries"][0]["metrics"]["bon"] == entries["vanilla"]["metrics"]["bon"]
+
+    board_path = publish_run(store)
+    board = board_path.read_text()
+    assert "## Best-of-N" in board and "### WildGuardTest (safety)" in board
+    assert "Judge: **refusal by keywords**" in board and "### GSM8K (math)" in board
+    safety = board.split("### WildGuardTest")[1].split("### GSM8K")[0]
+    header = next(line for line in safety.splitlines() if line.startswith("| RM "))
+    assert [c.strip() for c in header.split("|")[1:-1]] == ["RM", "form", "metric", "n=1",
+                                                           "n=2", "n=4"]
+    length_asr = metrics["wildguard_bon"]["models"]["length"]["4"]["asr"]
+    row = next(line for line in safety.splitlines()
+               if line.startswith("| length ") and "ASR, harmful prompts" in line)
+    assert (f"{100 * length_asr['value']:.1f} ({length_asr['count']}/{length_asr['total']})"
+            in row.split("|")[-2])
+    math = board.split("### GSM8K")[1]
+    assert "majority vote (no RM)" in math and "pass@n (any correct)" in math
+    for png in ("bon_wildguard_bon_asr.png", "bon_wildguard_bon_refusal_benign.png",
+                "bon_gsm8k_bon_rm_acc.png"):
+        assert f"]({png})" in board
+        assert (board_path.parent / png).read_bytes()[:4] == b"\x89PNG"
+    assert read_results([store.root])[0][0]["metrics"]["bon"]["wildguard_bon"]
+
+    # a rerun resumes: every step is done, the policy is not called again, same results
+    again = run_all(config, ["vanilla"], store, show_progress=False,
+                    bon_loaders={"policy_loader": lambda: pytest.fail("policy loaded")})
+    assert again["entries"] == results["entries"]
+
+
+def test_leaderboard_without_best_of_n_has_no_bon_section(tmp_path):
+    from leaderboards.bon import bon_plots, bon_section
+
+    entries = [{"name": "a", "metrics": {"rewardbench": {"average": 0.5}}}]
+    assert bon_section(entries, {}) == [] and bon_plots(entries, tmp_path) == {}
+    assert not list(tmp_path.iterdir())
+
+
+def test_settings_line_names_one_hash_per_form():
+    from leaderboards.render import settings_line
+
+    entries = [{"name": n, "kind": "trained", "form": f, "config_hash": h}
+               for n, f, h in (("vanilla", "bt", "aaa"), ("rrm", "bt", "aaa"),
+                               ("vanilla:pairpm", "pairpm", "bbb"),
+                               ("rrm:pairpm", "pairpm", "bbb"))]
+    entries.append({"name": "length", "kind": "reference", "form": "bt"})
+    line = settings_line(entries)
+    assert "bt: all trained RMs (vanilla, rrm) share one config, hash `aaa`" in line
+    assert "pairpm: all trained RMs (vanilla:pairpm, rrm:pairpm) share one config, hash " \
+           "`bbb`" in line
+    entries[1]["config_hash"] = "ccc"
+    assert "bt: config hashes differ, `aaa` (vanilla); `ccc` (rrm)" in settings_line(entries)
+
+
+def test_bon_settings_follow_the_config():
+    from harness.run import bon_settings
+
+    config = Config()
+    for item in ("bon.n_max=6", "bon.limit=0", "bon.temperature=0.5", "data.gsm8k=math.jsonl",
+                 "model.max_length=96", "seed=3", "model.form=pairpm"):
+        config.set(item)
+    settings = bon_settings(config, ["gsm8k_bon"], ["length"])
+    assert settings.n_max == 6 and settings.limit is None and settings.seed == 3
+    assert settings.params.temperature == 0.5 and settings.max_length == 96
+    assert settings.data["gsm8k_bon"] == "math.jsonl" and settings.form == "pairpm"
+    assert settings.policy == config.bon.policy and settings.judge == config.bon.judge
+
