@@ -166,6 +166,13 @@ class Config:
     def hash(self) -> str:
         return sha256_of(self.to_dict())[:16]
 
+    def training_hash(self) -> str:
+        """The hash of what a trained model depends on besides its data: seed, model and
+        trainer settings. Evaluation, best-of-N or data-source changes keep trained models
+        reusable (the trainer checks the training pairs' own hash separately)."""
+        data = self.to_dict()
+        return sha256_of({k: data[k] for k in ("seed", "model", "train")})[:16]
+
     def to_json(self) -> str:
         return canonical_json(self.to_dict())
 

@@ -103,3 +103,13 @@ def test_cli_help_and_config_show():
         cwd=REPO,
     )
     assert bad.returncode == 2 and "train.lr" in bad.stderr
+
+
+def test_training_hash_ignores_evaluation_settings():
+    config = Config()
+    changed = Config.from_dict(config.to_dict())
+    changed.set("eval.reword_limit=50")
+    changed.set("bon.n_max=2")
+    assert changed.hash() != config.hash() and changed.training_hash() == config.training_hash()
+    changed.set("train.lr=1e-3")
+    assert changed.training_hash() != config.training_hash()

@@ -70,7 +70,7 @@ def test_train_learns_and_writes_outputs(tmp_path, data_file):
     heldout = [json.loads(line) for line in (tmp_path / "heldout.jsonl").open()]
     assert len(heldout) == 8
     meta = json.loads((tmp_path / "model" / "crome_bench.json").read_text())
-    assert meta["identity"]["config"] == config.hash()
+    assert meta["identity"]["config"] == config.training_hash()
     rm = load_reward_model(str(tmp_path / "model"), max_length=64)
     prompts = [h["prompt"] for h in heldout]
     chosen = rm.score(prompts, [h["chosen"] for h in heldout])

@@ -72,7 +72,7 @@ def train_reward_model(pairs: list[PreferencePair], config: Config, out_dir: str
 
     out = Path(out_dir)
     model_dir, ckpt_dir = out / "model", out / "checkpoint"
-    identity = {"config": config.hash(), "data": data_hash(pairs), "method": method}
+    identity = {"config": config.training_hash(), "data": data_hash(pairs), "method": method}
     done = _finished(model_dir, identity)
     if done:
         return done
