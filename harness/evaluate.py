@@ -33,7 +33,8 @@ def evaluate_model(model: str | RewardModel, suites: list[str], config: Config, 
         form=config.model.form)
     scorer = Scorer(rm, show_progress=show_progress)
     out_dir.mkdir(parents=True, exist_ok=True)
-    metrics: dict[str, Any] = {"model": rm.name, "fingerprint": rm.fingerprint}
+    metrics: dict[str, Any] = {"model": rm.name, "form": getattr(rm, "form", "bt"),
+                               "fingerprint": rm.fingerprint}
     for name in suites:
         suite = SUITES.get(name)
         source = pairs or (heldout_of(model) if isinstance(model, str) else None) \

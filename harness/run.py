@@ -9,13 +9,14 @@ pairs; then best-of-N when its suites are asked for; then the leaderboard.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from harness.config import Config
 from harness.evaluate import evaluate_model
-from harness.io import slug, write_json
+from harness.io import sha256_of, slug, write_json
 from harness.methods import get_method
 from harness.runstore import RunStore
 from harness.training.pipeline import train_method
@@ -87,12 +88,18 @@ def run_all(config: Config, methods: list[str], store: RunStore, *,
         metrics = store.step(f"eval/{slug(name)}", lambda n=name, m=model: evaluate_model(
             m, suites, config, store.path("eval", slug(n)), pairs=heldout,
             limit=config.data.limit, show_progress=show_progress))
-        entries.append({"name": name, **info, "metrics": metrics})
+        # a checkpoint's own form wins over the config's (load_reward_model), so report it
+        entries.append({"name": name, **info, "form": metrics.get("form", info["form"]),
+                        "metrics": metrics})
     bon_suites = [s for s in config.eval.suites if s in BON_SUITES]
     if bon_suites:
         models = list(dict.fromkeys(model for _, model, _ in rms))  # an RM listed twice: once
         settings = bon_settings(config, bon_suites, models)
-        bon = store.step("bon", lambda: _bon(settings, store, bon_loaders, show_progress))
+        # Keyed by its settings (models included): a rerun that adds RMs or a form runs it
+        # again; the sample pool and the scores are cached, so only new RMs cost anything.
+        key = sha256_of(dataclasses.asdict(settings))[:12]
+        bon = store.step(f"bon/{key}", lambda: _bon(settings, store, bon_loaders,
+                                                     show_progress))
         record_judge(store, bon)
         for entry, (_, model, _) in zip(entries, rms, strict=True):
             entry["metrics"]["bon"] = bon_of(bon, model)

@@ -83,6 +83,20 @@ def test_template_marks_both_responses_and_cuts_them_fairly(backbone):
     assert not cut_small and len(small) < 128
 
 
+def test_truncation_keeps_prompt_start_and_each_response_end_hand_worked():
+    from harness.scoring.encoding import PROMPT, RESPONSE, RESPONSE_B, TEMPLATE, _truncate
+
+    cats = ([TEMPLATE] * 2 + [PROMPT] * 50 + [TEMPLATE] * 3 + [RESPONSE] * 100 + [TEMPLATE] * 3
+            + [RESPONSE_B] * 10 + [TEMPLATE] * 2)
+    ids = list(range(len(cats)))
+    kept, cut = _truncate(ids, cats, 60)
+    # 10 template tokens leave 50: the prompt keeps max(50 - 110, 50 // 4) = 12 first tokens,
+    # the responses 38, shared as (28, 10): B whole, A its last 28.
+    expected = ([0, 1] + list(range(2, 14)) + [52, 53, 54] + list(range(127, 155))
+                + [155, 156, 157] + list(range(158, 168)) + [168, 169])
+    assert cut and kept == expected and len(kept) == 60
+
+
 def test_share_budget_is_fair():
     assert share_budget(100, 30, 30) == (30, 30)
     assert share_budget(100, 10, 500) == (10, 90)

@@ -171,10 +171,14 @@ def test_rewards_backpropagate_and_two_logit_heads_give_a_difference():
 def _invariance(rm: HFRewardModel, pairs: list[PreferencePair]) -> float:
     prompts = [p.prompt for p in pairs] * 2
     responses = [p.chosen for p in pairs] + [p.rejected for p in pairs]
-    rm.batch_tokens = 32 * rm.max_length
-    batched = Scorer(rm, use_cache=False).score_texts(prompts, responses)
-    rm.batch_tokens = 1  # one text per batch
-    single = Scorer(rm, use_cache=False).score_texts(prompts, responses)
+    saved = rm.batch_tokens
+    try:
+        rm.batch_tokens = 32 * rm.max_length
+        batched = Scorer(rm, use_cache=False).score_texts(prompts, responses)
+        rm.batch_tokens = 1  # one text per batch
+        single = Scorer(rm, use_cache=False).score_texts(prompts, responses)
+    finally:
+        rm.batch_tokens = saved
     return max(abs(a - b) for a, b in zip(batched, single, strict=True))
 
 
@@ -285,12 +289,15 @@ def test_interrupted_scoring_keeps_finished_batches(tmp_path, minilm):
             raise KeyboardInterrupt
         return real(batch)
 
-    minilm.batch_tokens = 1  # one text per batch: two are cached before the interrupt
-    minilm.score_batch = flaky
+    saved, minilm.batch_tokens = minilm.batch_tokens, 1  # one text per batch: two are cached
+    minilm.score_batch = flaky                            # before the interrupt
     try:
         with pytest.raises(KeyboardInterrupt):
             Scorer(minilm, cache_dir=tmp_path).score_pairs(pairs)
     finally:
         del minilm.score_batch
-    _, _, stats = Scorer(minilm, cache_dir=tmp_path).score_pairs(pairs)
+    try:
+        _, _, stats = Scorer(minilm, cache_dir=tmp_path).score_pairs(pairs)
+    finally:
+        minilm.batch_tokens = saved
     assert stats["cached"] == 2 and stats["scored"] == 30

@@ -78,9 +78,13 @@ def test_outputs_are_cached_on_disk(cache, fake_sim, monkeypatch):
              pair("It costs $5 and is quick.", "Cats purr.", 1)]
     first_gen = FakeGenerator()
     first = apply_to_pairs(t, pairs, 0, generator=first_gen)
-    assert len(first_gen.calls) == 1  # one batch, three distinct texts, no regeneration after
-    assert sorted(p.rsplit("Text:\n", 1)[1] for p in first_gen.calls[0][0]) == [
-        "Cats purr.", "Delivery usually takes 12 days.", "It costs $5 and is quick."]
+    # Three distinct texts, each generated once, batched by its own token budget (a text's
+    # output never depends on longer texts beside it), no regeneration after the prefetch.
+    generated = [(p.rsplit("Text:\n", 1)[1], budget) for prompts, budget in first_gen.calls
+                 for p in prompts]
+    assert sorted(generated) == sorted(
+        (text, mb.token_budget(text)) for text in
+        ("Cats purr.", "Delivery usually takes 12 days.", "It costs $5 and is quick."))
     assert [(new.chosen, new.rejected, changed) for new, changed in first] == [
         ("Shipping normally needs 12 days.", "The price is $5 and it is fast.", True),
         ("The price is $5 and it is fast.", "Cats purr. Indeed.", True)]
@@ -93,7 +97,7 @@ def test_outputs_are_cached_on_disk(cache, fake_sim, monkeypatch):
     assert second_gen.calls == []
     other_model = FakeGenerator("fake:v2")  # the generator's name is part of the key
     apply_to_pairs(t, pairs[:1], 0, generator=other_model)
-    assert len(other_model.calls) == 1
+    assert sum(len(prompts) for prompts, _ in other_model.calls) == 2  # both texts again
 
 
 def test_bad_outputs_are_rejected(cache, fake_sim):
@@ -121,13 +125,17 @@ def test_back_translation_runs_two_steps(cache, fake_sim):
     assert changed
     assert (new.chosen, new.rejected) == ("Delivery tends to take 12 days.",
                                           "It costs $5 and it is fast.")
-    assert len(gen.calls) == 2
-    to_spanish, to_english = (prompts for prompts, _ in gen.calls)
+    prompts = [p for batch, _ in gen.calls for p in batch]
+    assert len(prompts) == 4  # two texts, two steps, each generated once
+    to_spanish = [p for p in prompts if "into Spanish" in p]
+    to_english = [p for p in prompts if "into English" in p]
+    assert len(to_spanish) == len(to_english) == 2
     assert all("from English into Spanish" in p for p in to_spanish)
     assert all("from Spanish into English" in p for p in to_english)
     assert sorted(p.rsplit("Text:\n", 1)[1] for p in to_english) == sorted(SPANISH.values())
     steps = GenerationCache(cache_path()).steps()
-    assert steps == ["back_translation/en-es", "back_translation/es-en"]
+    assert [s.rsplit("/", 1)[0] for s in steps] == ["back_translation/en-es",
+                                                    "back_translation/es-en"]
     again = FakeGenerator()
     assert apply_to_pairs(t, pairs, 0, generator=again) == [(new, True)]
     assert again.calls == []

@@ -190,12 +190,15 @@ def generation_cache() -> GenerationCache:
 def cached_generate(step: str, generator: Generator, texts: Sequence[str],
                     build_prompt: Callable[[str], str], max_new_tokens: Callable[[str], int]
                     ) -> list[str]:
-    """Outputs for ``texts`` from the cache, generating (in one batch) only the missing ones."""
+    """Outputs for ``texts`` from the cache, generating only the missing ones: one batch per
+    distinct token budget, so a text's output never depends on the longer texts beside it."""
     cache = generation_cache()
     outputs: list[str | None] = [cache.get(step, generator.name, t) for t in texts]
-    missing = [i for i, o in enumerate(outputs) if o is None]
-    if missing:
-        budget = max(max_new_tokens(texts[i]) for i in missing)
+    by_budget: dict[int, list[int]] = {}
+    for i, output in enumerate(outputs):
+        if output is None:
+            by_budget.setdefault(max_new_tokens(texts[i]), []).append(i)
+    for budget, missing in sorted(by_budget.items()):
         made = generator.generate([build_prompt(texts[i]) for i in missing], budget)
         if len(made) != len(missing):
             raise GeneratorError(f"{generator.name} returned {len(made)} outputs for "

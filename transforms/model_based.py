@@ -28,8 +28,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from harness.data.rewardbench import CODE_SUBSETS
+from harness.seeding import text_hash
 from transforms.base import TRANSFORMS, TextContext, Transform
-from transforms.generators import Generator, cached_generate, default_generator
+from transforms.generators import Generator, cache_path, cached_generate, default_generator
 from transforms.text import numbers
 
 MIN_SIMILARITY = 0.7
@@ -56,15 +57,20 @@ class ModelTransform(Transform):
         self.apply_many(list(dict.fromkeys(texts)), generator)
 
     def apply_many(self, texts: Sequence[str], generator: Generator | None = None) -> list[str]:
+        """Final texts (the rewrite if accepted, else the original), generating in batches."""
         generator = generator or default_generator()
-        current = [t for t in texts if t.strip()]
-        outputs = list(current)
+        scope = (str(cache_path()), self.name, generator.name)
+        todo = [t for t in dict.fromkeys(texts) if t.strip() and (*scope, t) not in _ACCEPTED]
+        outputs = list(todo)
         for step, instruction in self.steps:
-            outputs = cached_generate(f"{self.name}/{step}", generator, outputs,
+            # The instruction's hash is in the key: editing a prompt never reuses old outputs.
+            outputs = cached_generate(f"{self.name}/{step}/{text_hash(instruction)[:8]}",
+                                      generator, outputs,
                                       lambda t, ins=instruction: ins.format(text=t),
                                       token_budget)
-        accepted = dict(zip(current, self._accept(current, outputs), strict=True))
-        return [accepted.get(t, t) for t in texts]
+        for old, new in zip(todo, self._accept(todo, outputs), strict=True):
+            _ACCEPTED[(*scope, old)] = new
+        return [_ACCEPTED.get((*scope, t), t) for t in texts]
 
     def _accept(self, originals: list[str], outputs: list[str]) -> list[str]:
         if not originals:
@@ -75,6 +81,9 @@ class ModelTransform(Transform):
                 for old, new, sim in zip(originals, outputs, similarity, strict=True)]
 
 
+# (cache file, transform, generator, text) -> final text: after ``prefetch`` the per-text path
+# neither regenerates nor recomputes similarities.
+_ACCEPTED: dict[tuple[str, str, str, str], str] = {}
 _SIMILARITY: dict[str, Any] = {}
 
 
