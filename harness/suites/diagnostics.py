@@ -25,6 +25,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from harness.data.loaders import load_pairs
+from harness.data.rewardbench import section_of
 from harness.scoring.reward_model import RewardModel
 from harness.stats import accuracy_with_ci, spearman_with_ci
 from harness.suites.base import (
@@ -121,8 +122,10 @@ def run(ctx: EvalContext) -> dict:
     source = ctx.data or ctx.config.data.rewardbench
     # Same sampling as the rewardbench suite (stratified by subset, seeded), so on RewardBench
     # with the same --limit both suites see the same pairs and share cached scores.
-    pairs = stratified_sample([p for p in load_pairs(source) if not p.is_tie], ctx.limit,
-                              ctx.config.seed)
+    pairs = [p for p in load_pairs(source) if not p.is_tie]
+    if any(section_of(p.subset) for p in pairs):  # RewardBench data: keep what its suite keeps
+        pairs = [p for p in pairs if section_of(p.subset)]
+    pairs = stratified_sample(pairs, ctx.limit, ctx.config.seed)
     chosen, rejected, _ = ctx.scorer.score_pairs(pairs)
     lengths, unit = response_lengths(ctx.rm, [p.chosen for p in pairs] +
                                      [p.rejected for p in pairs])
