@@ -33,6 +33,7 @@ def command(args: argparse.Namespace) -> list[str]:
     suites = "preference,rewardbench,reword,diagnostics,wildguard_bon,gsm8k_bon"
     return [sys.executable, "-m", "harness", "run", "--models", "vanilla,rrm,crome",
             "--name", args.name, "--runs-dir", args.runs_dir, "--form", args.form,
+            "--mode", args.mode,
             "--data", str(shared(UF)), "--no-progress",
             "--set", f"data.rewardbench={shared(RB_FILE)}",
             "--set", f"data.wildguard={shared(WILDGUARD)}",
@@ -49,6 +50,8 @@ def main() -> None:
     parser.add_argument("--runs-dir", default=str(REPO / "runs"))
     parser.add_argument("--name", default="reference")
     parser.add_argument("--form", default="bt")
+    parser.add_argument("--mode", default="full",
+                        help="training mode (the published board was made with full fine-tuning)")
     parser.add_argument("--reword-limit", type=int, default=100)
     parser.add_argument("--max-pairs", type=int, default=400,
                         help="training pairs per method (CPU budget; identical for all)")
