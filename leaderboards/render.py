@@ -56,11 +56,23 @@ def table(headers: list[str], rows: Iterable[list[Any]]) -> str:
     return tabulate(list(rows), headers=headers, tablefmt="github", disable_numparse=True)
 
 
+def consistency(metric: Any) -> str:
+    """PairPM positional consistency of a suite's metrics; "–" for BT models."""
+    return pct((metric or {}).get("positional_consistency"))
+
+
+def has_pairpm(entries: list[Entry], suite: str) -> bool:
+    return any((e["metrics"].get(suite) or {}).get("positional_consistency") for e in entries)
+
+
 def rewardbench_table(entries: list[Entry]) -> str:
-    """Sections and average per RM; a length-reliance column when the diagnostics suite ran."""
+    """Sections and average per RM; a length-reliance column when the diagnostics suite ran,
+    a positional-consistency column when a PairPM RM is there."""
     with_length = any(e["metrics"].get("diagnostics") for e in entries)
+    with_pairpm = has_pairpm(entries, "rewardbench")
     headers = ["RM", "method", "form", *SECTIONS, "Average", "n",
-               *(["length reliance ρ [95% CI]"] if with_length else [])]
+               *(["length reliance ρ [95% CI]"] if with_length else []),
+               *(["positional consistency [95% CI]"] if with_pairpm else [])]
     rows = []
     for e in entries:
         rb = e["metrics"].get("rewardbench")
@@ -70,7 +82,8 @@ def rewardbench_table(entries: list[Entry]) -> str:
         rows.append([label(e), e.get("method", "–"), e.get("form", "–"),
                      *(pct(sections.get(s)) for s in SECTIONS),
                      pct(rb.get("average", rb.get("score"))), str(rb.get("n", "–")),
-                     *([length_reliance(e)] if with_length else [])])
+                     *([length_reliance(e)] if with_length else []),
+                     *([consistency(rb)] if with_pairpm else [])])
     return table(headers, rows)
 
 
@@ -114,10 +127,13 @@ def diagnostics_table(entries: list[Entry]) -> str:
 
 
 def preference_table(entries: list[Entry]) -> str:
+    with_pairpm = has_pairpm(entries, "preference")
     rows = [[label(e), e.get("method", "–"), e.get("form", "–"), pct(e["metrics"]["preference"]),
-             str(e["metrics"]["preference"].get("n"))]
+             str(e["metrics"]["preference"].get("n")),
+             *([consistency(e["metrics"]["preference"])] if with_pairpm else [])]
             for e in entries if e["metrics"].get("preference")]
-    return table(["RM", "method", "form", "held-out accuracy [95% CI]", "n"], rows)
+    return table(["RM", "method", "form", "held-out accuracy [95% CI]", "n",
+                  *(["positional consistency [95% CI]"] if with_pairpm else [])], rows)
 
 
 def transforms_of(entries: list[Entry]) -> list[str]:

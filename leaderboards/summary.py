@@ -7,7 +7,14 @@ from __future__ import annotations
 from typing import Any
 
 from harness.data.rewardbench import SECTIONS
-from leaderboards.render import diagnostics_table, length_reliance, pct, table
+from leaderboards.render import (
+    consistency,
+    diagnostics_table,
+    has_pairpm,
+    length_reliance,
+    pct,
+    table,
+)
 
 
 def summary_rows(results: list[dict[str, Any]]) -> tuple[list[str], list[list[str]]]:
@@ -21,6 +28,8 @@ def summary_rows(results: list[dict[str, Any]]) -> tuple[list[str], list[list[st
         headers.append("reword mean drop")
     if "diagnostics" in has:
         headers.append("length reliance ρ")
+    pairpm = [s for s in ("preference", "rewardbench") if has_pairpm(results, s)]
+    headers += [f"{s} positional consistency" for s in pairpm]
     rows = []
     for r in results:
         m = r["metrics"]
@@ -37,6 +46,7 @@ def summary_rows(results: list[dict[str, Any]]) -> tuple[list[str], list[list[st
             row.append("–" if drop is None else f"{100 * drop:+.1f}")
         if "diagnostics" in has:
             row.append(length_reliance(r))
+        row += [consistency(m.get(s)) for s in pairpm]
         rows.append(row)
     return headers, rows
 

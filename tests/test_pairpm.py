@@ -65,6 +65,13 @@ def test_position_a_model_gets_one_half_accuracy_zero_consistency_zero(tmp_path)
     assert metrics["rewardbench"]["average"] == 0.0
     record = json.loads((tmp_path / "rewardbench_items.jsonl").open().readline())
     assert record["consistent"] is False and record["tie"] == 1
+    from leaderboards.render import rewardbench_table
+    from leaderboards.summary import summary_rows
+
+    board = rewardbench_table([{"name": "always-a", "form": "pairpm", "metrics": metrics}])
+    assert "positional consistency" in board and "0.0 [0.0, 0.0]" in board
+    headers, rows = summary_rows([{"name": "always-a", "metrics": metrics}])
+    assert rows[0][headers.index("rewardbench positional consistency")] == "0.0 [0.0, 0.0]"
 
 
 @pytest.mark.parametrize("backbone", ["minilm-l6", "smollm2-135m"])
