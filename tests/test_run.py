@@ -252,3 +252,25 @@ def test_bon_settings_follow_the_config():
     assert settings.data["gsm8k_bon"] == "math.jsonl" and settings.form == "pairpm"
     assert settings.policy == config.bon.policy and settings.judge == config.bon.judge
 
+
+
+def test_miniature_pairpm_run(world, tmp_path):
+    runs = tmp_path / "runs"
+    cmd = [sys.executable, "-m", "harness", "run", "--models", "vanilla,rrm", "--form", "pairpm",
+           "--data", str(world["data"]), "--name", "pm", "--runs-dir", str(runs),
+           "--no-progress", *sum((["--set", s] for s in TINY), []),
+           "--set", "eval.suites=preference,rewardbench"]
+    env = {"OMP_NUM_THREADS": "1", **os.environ, "CROME_BENCH_CACHE": str(world["cache"])}
+    done = subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True, timeout=900)
+    assert done.returncode == 0, done.stdout + done.stderr
+    results = json.loads((runs / "pm" / "results.json").read_text())
+    trained = {e["name"]: e for e in results["entries"] if e["kind"] == "trained"}
+    assert set(trained) == {"vanilla:pairpm", "rrm:pairpm"}
+    for entry in trained.values():
+        assert entry["form"] == "pairpm" and entry["metrics"]["form"] == "pairpm"
+        for suite in ("preference", "rewardbench"):
+            assert 0.0 <= entry["metrics"][suite]["positional_consistency"]["accuracy"] <= 1.0
+    assert (runs / "pm" / "train" / "rrm-pairpm" / "model").is_dir()
+    board = (runs / "pm" / "leaderboard" / "README.md").read_text()
+    assert "positional consistency" in board and "| vanilla:pairpm " in board
+    assert "rewardbench positional consistency" in done.stdout
