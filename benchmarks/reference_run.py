@@ -67,8 +67,12 @@ def main() -> None:
     subprocess.run(argv, cwd=REPO, check=True)
     board = Path(args.runs_dir) / args.name / "leaderboard"
     target = REPO / "leaderboards" / "reference"
+    about = target / "ABOUT.md"  # the hand-written reading of the board: kept, to be re-read
+    kept = about.read_text() if about.exists() else None
     shutil.rmtree(target, ignore_errors=True)
     shutil.copytree(board, target)
+    if kept is not None:
+        about.write_text(kept)
     (target / "COMMAND.md").write_text(
         "# How this leaderboard was made\n\n```bash\npython -m benchmarks.reference_run "
         + " ".join(shlex.quote(a) for a in sys.argv[1:])
