@@ -47,7 +47,7 @@ def add_to(subparsers: argparse._SubParsersAction) -> None:
 
 def settings_from_args(args: argparse.Namespace):
     from harness.bon.policies import GenParams
-    from harness.bon.runner import BonSettings
+    from harness.run import bon_settings
 
     config = config_from_args(args)
     for flag, key in (("n_max", "bon.n_max"), ("policy", "bon.policy"), ("judge", "bon.judge"),
@@ -57,18 +57,13 @@ def settings_from_args(args: argparse.Namespace):
                       ("data_gsm8k", "data.gsm8k")):
         if getattr(args, flag) is not None:
             config.set_value(key, getattr(args, flag))
-    limit = config.bon.limit if args.limit is None else args.limit
-    bon = config.bon
-    return BonSettings(
-        suites=[s.strip() for s in args.suite.split(",") if s.strip()],
-        models=[m.strip() for m in args.models.split(",") if m.strip()],
-        data={"wildguard_bon": config.data.wildguard, "gsm8k_bon": config.data.gsm8k},
-        policy=bon.policy, judge=bon.judge, n_max=bon.n_max, limit=limit or None,
-        seed=config.seed,
-        params=GenParams(bon.temperature, args.top_p, bon.max_new_tokens),
-        batch_size=args.batch_size, max_length=config.model.max_length,
-        batch_tokens=config.eval.batch_tokens, gsm8k_filter=args.gsm8k_filter,
-        form=config.model.form)
+    if args.limit is not None:
+        config.set_value("bon.limit", args.limit)
+    settings = bon_settings(config, [s.strip() for s in args.suite.split(",") if s.strip()],
+                            [m.strip() for m in args.models.split(",") if m.strip()])
+    settings.params = GenParams(config.bon.temperature, args.top_p, config.bon.max_new_tokens)
+    settings.batch_size, settings.gsm8k_filter = args.batch_size, args.gsm8k_filter
+    return settings
 
 
 @contextmanager
