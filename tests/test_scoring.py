@@ -194,18 +194,6 @@ def test_smollm2_scores_do_not_depend_on_batch_size():
     assert _invariance(rm, load_pairs("embedded:rewardbench")[::6]) < 1e-4
 
 
-def test_tokenizer_padding_side_does_not_matter(minilm):
-    pairs = load_pairs("embedded:rewardbench")[:8]
-    prompts, responses = [p.prompt for p in pairs], [p.chosen for p in pairs]
-    right = minilm.score(prompts, responses)
-    minilm.tokenizer.padding_side = "left"
-    try:
-        left = minilm.score(prompts, responses)
-    finally:
-        minilm.tokenizer.padding_side = "right"
-    assert left == right
-
-
 # -- reward models and fingerprints --------------------------------------------------------------
 
 def test_fingerprint_tracks_weights_template_and_length(minilm):

@@ -104,28 +104,44 @@ class FakeGenerator:
         return [p.rsplit("Text:\n", 1)[1] + " Indeed." for p in prompts]
 
 
+def global_rng_changes(work) -> list[str]:
+    """Which global RNGs (``random``, numpy) ``work()`` moved; [] when it left both alone."""
+    random.seed(1234)
+    np.random.seed(1234)
+    before, np_before = random.getstate(), np.random.get_state()
+    work()
+    np_after = np.random.get_state()
+    moved = [] if random.getstate() == before else ["random"]
+    if not (np_after[0] == np_before[0] and np.array_equal(np_after[1], np_before[1])
+            and np_after[2:] == np_before[2:]):
+        moved.append("numpy")
+    return moved
+
+
 def test_no_transform_touches_global_rng(monkeypatch, tmp_path):
     import transforms.model_based as mb
 
     monkeypatch.setenv("CROME_BENCH_CACHE", str(tmp_path))
     monkeypatch.setattr(mb, "cosine_similarities", lambda a, b: [1.0] * len(a))
-    random.seed(1234)
-    np.random.seed(1234)
-    before, np_before = random.getstate(), np.random.get_state()
     pairs = [make_pair(spec) for spec in DATA["pairs"].values()]
     for name in TRANSFORMS.names():
         t = TRANSFORMS.get(name)
         todo = [p for p in pairs if t.applies_to_subset(p.subset)]
         assert todo, name
-        for seed in (0, 1):
-            apply_to_pairs(t, todo, seed, generator=FakeGenerator())
-        assert random.getstate() == before, f"{name} changed the global random state"
-        np_after = np.random.get_state()
-        assert np_after[0] == np_before[0] and np.array_equal(np_after[1], np_before[1]) \
-            and np_after[2:] == np_before[2:], f"{name} changed numpy's global RNG state"
+
+        def work(t=t, todo=todo):
+            for seed in (0, 1):
+                apply_to_pairs(t, todo, seed, generator=FakeGenerator())
+
+        assert global_rng_changes(work) == [], f"{name} changed a global RNG"
 
 
 def test_the_global_rng_check_can_fail():
-    before = random.getstate()
-    random.random()
-    assert random.getstate() != before
+    from transforms.base import Transform
+
+    def careless(text, rng, ctx):  # draws from the process RNGs, as nlpaug does
+        return text + str(random.random() + np.random.rand())
+
+    t = Transform("careless", "controlled", "responses", fn=careless)
+    pair = make_pair(next(iter(DATA["pairs"].values())))
+    assert global_rng_changes(lambda: apply_to_pairs(t, [pair], 0)) == ["random", "numpy"]

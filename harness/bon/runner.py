@@ -33,7 +33,6 @@ from harness.io import atomic_write_text, write_json
 from harness.seeding import derive_seed
 
 SUITES = ("wildguard_bon", "gsm8k_bon")
-ScoreFn = Callable[[list[str], list[str]], list[float]]
 
 
 @dataclass
@@ -121,16 +120,17 @@ def default_rm_loader(settings: BonSettings) -> Callable[[str], Any]:
     return load
 
 
-def score_fn(rm: Any, cache_dir: str | None) -> ScoreFn:
-    """Real RMs go through the cached, length-sorted scorer; anything else with a ``score``
-    method (test doubles) is called directly."""
+def scorer_of(rm: Any, cache_dir: str | None) -> Any:
+    """Real RMs go through the cached, length-sorted ``Scorer``; anything else with a ``score``
+    method (test doubles) is used as it is."""
     from harness.scoring.reward_model import RewardModel
 
     if isinstance(rm, RewardModel):
         from harness.scoring.scorer import Scorer
 
-        return Scorer(rm, cache_dir=cache_dir).score_texts
-    return rm.score
+        return Scorer(rm, cache_dir=cache_dir)
+    return rm
+
 
 
 # --- the run ---------------------------------------------------------------------------------
@@ -190,13 +190,12 @@ def score_pools(settings: BonSettings, states: dict[str, SuiteState],
         rm = rm_loader(model)
         identities[model] = {"name": str(getattr(rm, "name", model)),
                              "fingerprint": str(getattr(rm, "fingerprint", ""))}
-        score = score_fn(rm, settings.cache_dir)
+        scorer = scorer_of(rm, settings.cache_dir)  # one per RM: one cache connection
+        score = scorer.score_texts if scorer is not rm else rm.score
         for state in states.values():
             ids = [i.id for i in state.items]
             if getattr(rm, "form", "bt") == "pairpm":  # a preference matrix per prompt
-                from harness.scoring.scorer import Scorer
-
-                matrices = Scorer(rm, cache_dir=settings.cache_dir).preference_matrices(
+                matrices = scorer.preference_matrices(
                     [state.texts[pid] for pid in ids],
                     [state.pool.texts(pid, settings.n_max) for pid in ids])
                 state.scores[model] = dict(zip(ids, matrices, strict=True))
@@ -206,7 +205,7 @@ def score_pools(settings: BonSettings, states: dict[str, SuiteState],
             flat = list(score(prompts, responses))
             state.scores[model] = {pid: flat[k * settings.n_max:(k + 1) * settings.n_max]
                                    for k, pid in enumerate(ids)}
-        del rm, score
+        del rm, score, scorer
         gc.collect()
     return identities
 
