@@ -75,7 +75,7 @@ def test_position_a_model_gets_one_half_accuracy_zero_consistency_zero(tmp_path)
 
 
 @pytest.mark.parametrize("backbone", ["minilm-l6", "smollm2-135m"])
-def test_template_marks_both_responses_and_cuts_them_fairly(backbone):
+def test_template_keeps_markers_and_both_response_ends(backbone):
     tokenizer = load_tokenizer(backbone)
     long_a = " ".join(f"alpha{i}" for i in range(300)) + " AEND"
     ids, cut = encode(tokenizer, "the prompt " * 60, PairedResponses(long_a, "short BEND"), 128)
