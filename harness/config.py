@@ -76,7 +76,9 @@ class TrainConfig:
     max_pairs: int | None = field(default=None, metadata={"help": "cap on training pairs"})
     save_every: int = field(default=50, metadata={"help": "checkpoint every N optimizer steps"})
     max_grad_norm: float = 1.0
-    bf16: bool = field(default=True, metadata={"help": "bf16 autocast on GPU (ignored on CPU)"})
+    precision: str = field(
+        default="auto", metadata={"help": "auto (bf16 autocast on GPU, fp32 on CPU), fp32, or "
+                                          "bf16 (autocast on any device)"})
 
 
 @dataclass
@@ -120,7 +122,13 @@ class EvalConfig:
     reword_limit: int | None = field(
         default=None, metadata={"help": "stratified sample for reword only (None: data.limit); "
                                         "28 transforms cost 28x the scoring of rewardbench"})
-    batch_tokens: int = field(default=16384, metadata={"help": "token budget per scoring batch"})
+    batch_tokens: int | None = field(
+        default=None, metadata={"help": "token budget per scoring batch (None: 4096 on CPU, "
+                                        "16384 on GPU, measured)"})
+    precision: str = field(
+        default="auto", metadata={"help": "scoring weights: auto (bf16 on GPU, fp32 on CPU), "
+                                          "fp32, or bf16 (~2.4x faster on a bf16 CPU, scores "
+                                          "move ~1e-3)"})
     bootstrap: int = 2000
 
 

@@ -30,7 +30,7 @@ def evaluate_model(model: str | RewardModel, suites: list[str], config: Config, 
     load_builtin_suites()
     rm = model if isinstance(model, RewardModel) else load_reward_model(
         model, max_length=config.model.max_length, batch_tokens=config.eval.batch_tokens,
-        form=config.model.form)
+        precision=config.eval.precision, form=config.model.form)
     scorer = Scorer(rm, show_progress=show_progress)
     out_dir.mkdir(parents=True, exist_ok=True)
     metrics: dict[str, Any] = {"model": rm.name, "form": getattr(rm, "form", "bt"),

@@ -124,7 +124,7 @@ def bon_settings(config: Config, suites: list[str], models: list[str]):
         seed=config.seed,
         params=GenParams(temperature=bon.temperature, max_new_tokens=bon.max_new_tokens),
         max_length=config.model.max_length, batch_tokens=config.eval.batch_tokens,
-        form=config.model.form)
+        precision=config.eval.precision, form=config.model.form)
 
 
 def _bon(settings: Any, store: RunStore, loaders: dict[str, Callable[..., Any]] | None,

@@ -211,6 +211,25 @@ def test_fingerprint_tracks_weights_template_and_length(minilm):
     assert other.fingerprint != minilm.fingerprint
 
 
+def test_precision_picks_the_weights_dtype_and_keys_the_cache(minilm):
+    from harness.scoring.reward_model import BATCH_TOKENS, resolve_dtype
+
+    assert resolve_dtype("auto", torch.device("cpu")) == torch.float32  # exact on CPU
+    assert resolve_dtype("fp32", torch.device("cpu")) == torch.float32
+    assert resolve_dtype("bf16", torch.device("cpu")) == torch.bfloat16
+    with pytest.raises(ValueError, match="unknown precision 'fp8'"):
+        resolve_dtype("fp8", torch.device("cpu"))
+    assert minilm.model.dtype == torch.float32 and minilm.batch_tokens == BATCH_TOKENS["cpu"]
+    half = load_reward_model("minilm-l6", max_length=512, device="cpu", precision="bf16")
+    assert half.model.dtype == torch.bfloat16
+    assert half.fingerprint != minilm.fingerprint  # bf16 scores never reuse fp32 cache entries
+    pairs = load_pairs("embedded:rewardbench")[:6]
+    texts = [p.prompt for p in pairs], [p.chosen for p in pairs]
+    exact, rounded = minilm.score(*texts), half.score(*texts)
+    assert rounded != exact
+    assert max(abs(a - b) for a, b in zip(exact, rounded, strict=True)) < 0.05
+
+
 def test_max_length_is_capped_at_the_models_positions():
     with pytest.warns(UserWarning, match="exceeds"):
         rm = load_reward_model("minilm-l6", max_length=4096)

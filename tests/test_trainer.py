@@ -80,6 +80,20 @@ def test_train_learns_and_writes_outputs(tmp_path, data_file):
     assert again.seconds == result.seconds  # finished work is reused, not redone
 
 
+def test_bf16_training_runs_on_cpu_and_changes_the_numerics(tmp_path, data_file):
+    """train.precision=bf16 autocasts on a CPU too; fp32 and bf16 runs in one process (which
+    accelerate's once-per-process mixed precision would refuse) give close, unequal models."""
+    from harness.training.pipeline import train_method
+
+    weights = {}
+    for precision in ("fp32", "bf16"):
+        config = _config(**{"data.train": str(data_file), "train.precision": precision})
+        train_method("vanilla", config, tmp_path / precision, show_progress=False)
+        weights[precision] = _weights(tmp_path / precision / "model")
+    diff = _max_diff(weights["fp32"], weights["bf16"])
+    assert 0 < diff < 0.05
+
+
 def test_kill_and_resume_gives_the_same_model(tmp_path, data_file):
     args = ["--set", "train.save_every=2", "--set", "train.epochs=2"]
     straight = _train(args, tmp_path / "straight", data_file)

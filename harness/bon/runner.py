@@ -50,7 +50,8 @@ class BonSettings:
     batch_size: int = 16
     max_length: int | None = None  # RM input tokens (None: the RM's own default)
     form: str = "bt"  # backbones and Hub models load in this form; checkpoints know their own
-    batch_tokens: int = 16384
+    batch_tokens: int | None = None  # None: the scorer's default for the device
+    precision: str = "auto"  # RM weights: auto | fp32 | bf16 (see resolve_dtype)
     gsm8k_filter: str = "flexible-extract"
     cache_dir: str | None = None  # None: CROME_BENCH_CACHE / the default cache
 
@@ -116,7 +117,8 @@ def default_rm_loader(settings: BonSettings) -> Callable[[str], Any]:
         from harness.scoring.reward_model import load_reward_model
 
         return load_reward_model(name, max_length=settings.max_length,
-                                 batch_tokens=settings.batch_tokens, form=settings.form)
+                                 batch_tokens=settings.batch_tokens,
+                                 precision=settings.precision, form=settings.form)
     return load
 
 

@@ -25,6 +25,8 @@ def add_to(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--form", default=None,
                         help="bt | pairpm, for backbones and Hub models (checkpoints know theirs)")
     parser.add_argument("--max-length", type=int, default=None)
+    parser.add_argument("--precision", default=None, choices=["auto", "fp32", "bf16"],
+                        help="RM weights (default eval.precision: bf16 on GPU, fp32 on CPU)")
     parser.add_argument("--seed", type=int, default=None)
     parser.add_argument("--out", required=True, help="output folder")
     add_config_args(parser)
@@ -38,7 +40,8 @@ def run(args: argparse.Namespace) -> int:
 
     config = config_from_args(args)
     for flag, key in (("transforms", "eval.transforms"), ("max_length", "model.max_length"),
-                      ("form", "model.form"), ("seed", "seed")):
+                      ("form", "model.form"), ("seed", "seed"),
+                      ("precision", "eval.precision")):
         if getattr(args, flag) is not None:
             config.set_value(key, getattr(args, flag))
     models = [m.strip() for m in args.model.split(",") if m.strip()]

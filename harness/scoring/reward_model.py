@@ -28,6 +28,12 @@ from harness.scoring.encoding import TEMPLATE_VERSION, encode_many
 from harness.scoring.forward import rewards
 
 FORMS = ("bt", "pairpm")
+PRECISIONS = ("auto", "fp32", "bf16")
+# Token budget per scoring batch (padded width x rows) when none is given, by device. Measured
+# with ``benchmarks/scoring.py`` (minilm-l6, 200 RewardBench pairs, 2 CPU cores): 15.9 pairs/s at
+# 2,048 or 4,096 tokens, 12.7 at 16,384, as large CPU batches fall out of cache; a GPU wants
+# large batches to fill its cores.
+BATCH_TOKENS = {"cpu": 4096, "cuda": 16384}
 FULL_HASH_BYTES = 2 << 30  # above this, tensors are fingerprinted by statistics and a sample
 
 
@@ -106,6 +112,23 @@ def default_device() -> torch.device:
     return torch.device("cuda" if torch.cuda.is_available() else "cpu")
 
 
+def resolve_dtype(precision: str, device: torch.device) -> torch.dtype:
+    """The weights' dtype for ``precision``: ``auto`` is bf16 on a GPU that supports it, float32
+    elsewhere; ``bf16`` casts the weights on any device.
+
+    On a CPU with native bf16 (avx512_bf16 or AMX) bf16 scores about 2.4x faster than float32
+    (``benchmarks/scoring.py``), but it is opt-in there: scores move by ~1e-3, near-ties can
+    swap, and they depend slightly on the batch, which float32 scores do not (tested). The
+    dtype is part of the fingerprint, so bf16 and float32 scores never share a cache entry.
+    """
+    if precision not in PRECISIONS:
+        raise ValueError(f"unknown precision {precision!r} (known: {', '.join(PRECISIONS)})")
+    if precision == "bf16" or (precision == "auto" and device.type == "cuda"
+                               and torch.cuda.is_bf16_supported()):
+        return torch.bfloat16
+    return torch.float32
+
+
 def position_limit(model, tokenizer) -> int | None:
     """The longest input the model can take (absolute position tables), if it has a limit."""
     limits = [getattr(model.config, "max_position_embeddings", None),
@@ -119,7 +142,7 @@ class HFRewardModel(RewardModel):
 
     def __init__(self, model, tokenizer, name: str, max_length: int,
                  device: torch.device | None = None, dtype: torch.dtype | None = None,
-                 batch_tokens: int = 16384, form: str = "bt"):
+                 batch_tokens: int | None = None, form: str = "bt"):
         if form not in FORMS:
             raise RegistryError(f"unknown reward-model form {form!r} (known: {', '.join(FORMS)})")
         self.form = form
@@ -134,7 +157,7 @@ class HFRewardModel(RewardModel):
                           f"positions; using {limit}", stacklevel=2)
             max_length = limit
         self.max_length = max_length
-        self.batch_tokens = batch_tokens
+        self.batch_tokens = batch_tokens or BATCH_TOKENS.get(self.device.type, 16384)
         self._fingerprint: str | None = None
 
     @property
@@ -201,12 +224,13 @@ def _read_meta(path: Path) -> dict[str, Any]:
 
 
 def load_reward_model(name: str, *, max_length: int | None = None,
-                      device: torch.device | None = None, dtype: torch.dtype | None = None,
-                      seed: int = 0, batch_tokens: int = 16384, form: str = "bt"
+                      device: torch.device | None = None, precision: str = "auto",
+                      seed: int = 0, batch_tokens: int | None = None, form: str = "bt"
                       ) -> RewardModel:
     """A reward model by name: reference scorer, backbone, checkpoint directory or Hub id.
 
-    ``dtype`` None means bf16 on a GPU that supports it, float32 otherwise. ``max_length`` None
+    ``precision``: see ``resolve_dtype``. ``batch_tokens`` None: ``BATCH_TOKENS`` by device.
+    ``max_length`` None
     means the checkpoint's own (``crome_bench.json``), else 512 (reward-bench's default).
     ``form`` (``bt`` or ``pairpm``) applies to backbones and Hub models; our checkpoints carry
     the form they were trained in, which wins. References (``length``) are always ``bt``.
@@ -216,8 +240,7 @@ def load_reward_model(name: str, *, max_length: int | None = None,
     if name in REWARD_MODELS:
         return REWARD_MODELS.get(name)(max_length=max_length)
     device = torch.device(device) if device else default_device()
-    if dtype is None and device.type == "cuda" and torch.cuda.is_bf16_supported():
-        dtype = torch.bfloat16
+    dtype = resolve_dtype(precision, device)
     if name in BACKBONES:
         model = load_sequence_classifier(name, seed=seed)
         label = f"untrained:{name}" + (":pairpm" if form == "pairpm" else "")

@@ -27,7 +27,7 @@ from harness.config import Config, ConfigError
 from harness.data.schema import PreferencePair
 from harness.io import sha256_of, write_json
 from harness.models.backbones import load_sequence_classifier, load_tokenizer
-from harness.scoring.reward_model import FORMS
+from harness.scoring.reward_model import FORMS, resolve_dtype
 from harness.training.batches import batch_plan, encode_pairs
 from harness.training.losses import pair_loss, pairwise_preference
 from harness.training.modes import MODES, ModeContext
@@ -80,9 +80,11 @@ def train_reward_model(pairs: list[PreferencePair], config: Config, out_dir: str
     cfg, tcfg = config.model, config.train
     if cfg.form not in FORMS:
         raise ConfigError(f"model.form: {cfg.form!r} is not one of {', '.join(FORMS)}")
-    accelerator = Accelerator(
-        cpu=not torch.cuda.is_available(),
-        mixed_precision="bf16" if torch.cuda.is_available() and tcfg.bf16 else "no")
+    device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    # bf16 autocast is applied here rather than through Accelerator(mixed_precision=...):
+    # accelerate fixes that once per process, and one process may train at both precisions.
+    bf16 = resolve_dtype(tcfg.precision, device) == torch.bfloat16
+    accelerator = Accelerator(cpu=device.type == "cpu")
     tokenizer = load_tokenizer(cfg.backbone)
     encoded = encode_pairs(tokenizer, pairs, cfg.max_length, cfg.form)
     plan = batch_plan([e.length for e in encoded], tcfg.batch_size, tcfg.epochs, config.seed,
@@ -111,7 +113,7 @@ def train_reward_model(pairs: list[PreferencePair], config: Config, out_dir: str
         batch = [encoded[i] for i in plan[step]]
         shard = batch[rank::world]
         ids = [e.chosen for e in shard] + [e.rejected for e in shard]
-        with accelerator.autocast():
+        with torch.autocast(accelerator.device.type, dtype=torch.bfloat16, enabled=bf16):
             scores = rewards(model, ids, pad_id, accelerator.device).float()
         k = len(shard)
         ties = torch.tensor([e.is_tie for e in shard], device=scores.device)
