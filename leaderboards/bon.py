@@ -45,9 +45,22 @@ def cell(rate: Any) -> str:
     return f"{100 * rate['value']:.1f} ({rate['count']}/{rate['total']})"
 
 
+def reference_lines(entries: list[Entry], suite: str) -> dict[str, dict[str, Any]]:
+    """GSM8K's majority vote and pass@n (label -> n -> rate), which no RM affects: once when
+    every RM chose from the same samples, else once per distinct pool ("..., pool 2")."""
+    pools: list[dict[str, dict[str, Any]]] = []
+    for e in entries:
+        curves = e["metrics"]["bon"][suite]["curves"]
+        pool = {metric: {n: (m or {}).get(metric) for n, m in curves.items()}
+                for metric, _ in MATH_REFERENCES}
+        if pool not in pools:
+            pools.append(pool)
+    return {name if len(pools) == 1 else f"{name}, pool {k}": pool[metric]
+            for metric, name in MATH_REFERENCES for k, pool in enumerate(pools, 1)}
+
+
 def suite_table(entries: list[Entry], suite: str) -> str:
-    """One row per (RM, metric), one column per n. GSM8K adds majority vote and pass@n on the
-    same samples: once when every RM drew from the same pool, else once per RM."""
+    """One row per (RM, metric), one column per n; GSM8K adds ``reference_lines``."""
     ns = ns_of(entries, suite)
     shown = [e for e in entries if suite in e["metrics"]["bon"]]
     rows = []
@@ -58,15 +71,8 @@ def suite_table(entries: list[Entry], suite: str) -> str:
             rows.append([label(e), e.get("form", "–"), name,
                          *(cell((curves.get(n) or {}).get(metric)) for n in ns)])
     if suite == "gsm8k_bon":
-        for metric, name in MATH_REFERENCES:
-            seen: list[list[str]] = []
-            for e in shown:
-                curves = e["metrics"]["bon"][suite]["curves"]
-                cells = [cell((curves.get(n) or {}).get(metric)) for n in ns]
-                if cells not in seen:
-                    seen.append(cells)
-            for cells in seen:
-                rows.append(["–", "–", name if len(seen) == 1 else f"{name}, a pool", *cells])
+        for name, by_n in reference_lines(shown, suite).items():
+            rows.append(["–", "–", name, *(cell(by_n.get(n)) for n in ns)])
     return table(["RM", "form", "metric", *(f"n={n}" for n in ns)], rows)
 
 
@@ -135,9 +141,7 @@ def bon_plots(entries: list[Entry], out_dir: str | Path) -> dict[str, str]:
         first_info = next(e["metrics"]["bon"][suite] for e in shown if suite in e["metrics"]["bon"])
         note = first_info.get("judge_label") or f"{first_info.get('filter')} answers"
         if suite == "gsm8k_bon":
-            first = next(iter(curves.values()))
-            refs = {name: {n: m.get(metric) for n, m in first.items()}
-                    for metric, name in MATH_REFERENCES}
+            refs = reference_lines([e for e in shown if suite in e["metrics"]["bon"]], suite)
         for metric, _, ylabel in rows:
             if ylabel is None:
                 continue

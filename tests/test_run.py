@@ -274,3 +274,28 @@ def test_miniature_pairpm_run(world, tmp_path):
     board = (runs / "pm" / "leaderboard" / "README.md").read_text()
     assert "positional consistency" in board and "| vanilla:pairpm " in board
     assert "rewardbench positional consistency" in done.stdout
+
+
+def test_gsm8k_reference_lines_follow_each_sample_pool(tmp_path, monkeypatch):
+    """Majority vote and pass@n appear once when RMs shared the samples, once per pool when
+    they did not, in the table and in the plots alike."""
+    import leaderboards.bon as bon
+
+    def entry(name: str, maj: float) -> dict:
+        rate = {"value": maj, "count": int(8 * maj), "total": 8}
+        curves = {"1": {"rm_acc": rate, "maj_acc": rate, "pass_at_n": rate}}
+        return {"name": name, "form": "bt", "metrics": {"bon": {"gsm8k_bon": {
+            "curves": curves, "filter": "flexible-extract", "prompts": 8}}}}
+
+    shared = [entry("a", 0.5), entry("b", 0.5)]
+    assert list(bon.reference_lines(shared, "gsm8k_bon")) == [
+        "majority vote (no RM)", "pass@n (any correct)"]
+    apart = [entry("a", 0.5), entry("b", 0.25)]
+    lines = bon.reference_lines(apart, "gsm8k_bon")
+    assert lines["majority vote (no RM), pool 2"]["1"]["value"] == 0.25
+    assert "| majority vote (no RM), pool 2 | 25.0 (2/8)" in bon.suite_table(apart, "gsm8k_bon")
+    drawn = {}
+    monkeypatch.setattr("harness.bon.plots.curve_plot",
+                        lambda curves, metric, path, **kw: drawn.update(kw["references"]))
+    bon.bon_plots(apart, tmp_path)
+    assert drawn == lines
