@@ -228,6 +228,9 @@ def test_precision_picks_the_weights_dtype_and_keys_the_cache(minilm):
     exact, rounded = minilm.score(*texts), half.score(*texts)
     assert rounded != exact
     assert max(abs(a - b) for a, b in zip(exact, rounded, strict=True)) < 0.05
+    # the head stays float32, so rewards are not rounded to bf16 (which makes exact ties)
+    assert half.model.classifier.weight.dtype == torch.float32
+    assert torch.tensor(rounded).bfloat16().float().tolist() != rounded
 
 
 def test_max_length_is_capped_at_the_models_positions():

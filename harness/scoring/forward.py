@@ -60,6 +60,31 @@ def token_head(model: torch.nn.Module) -> torch.nn.Module | None:
     return head if isinstance(head, torch.nn.Module) else None
 
 
+def reward_head(model: torch.nn.Module) -> torch.nn.Module | None:
+    """The module that turns hidden states into the reward: ``score`` (decoders) or
+    ``classifier`` (BERT, RoBERTa and most encoders)."""
+    inner = unwrap(model)
+    for name in ("score", "classifier"):
+        head = getattr(inner, name, None)
+        if isinstance(head, torch.nn.Module):
+            return head
+    return None
+
+
+def float32_head(model: torch.nn.Module) -> None:
+    """Keep the reward head in float32 inside a bf16 model: its inputs are upcast, so rewards
+    are not rounded to bf16's 8 bits of mantissa. Without it, close rewards collapse into exact
+    ties (on RewardBench, 167 strict ties instead of 36 for a small trained RM), and a tie
+    counts as wrong."""
+    head = reward_head(model)
+    if head is None:
+        return
+    head.float()
+    head.register_forward_pre_hook(lambda module, args: tuple(
+        a.float() if isinstance(a, torch.Tensor) and a.is_floating_point() else a
+        for a in args))
+
+
 def to_reward(logits: torch.Tensor) -> torch.Tensor:
     if logits.shape[-1] == 1:
         return logits[..., 0]

@@ -25,7 +25,7 @@ import torch
 
 from harness.registry import Registry, RegistryError
 from harness.scoring.encoding import TEMPLATE_VERSION, encode_many
-from harness.scoring.forward import rewards
+from harness.scoring.forward import float32_head, rewards
 
 FORMS = ("bt", "pairpm")
 PRECISIONS = ("auto", "fp32", "bf16")
@@ -148,6 +148,8 @@ class HFRewardModel(RewardModel):
         self.form = form
         self.device = torch.device(device) if device else default_device()
         model = model.to(self.device, dtype=dtype) if dtype else model.to(self.device)
+        if dtype not in (None, torch.float32):
+            float32_head(model)
         self.model = model.eval()
         self.tokenizer = tokenizer
         self.name = name
