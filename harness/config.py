@@ -19,6 +19,10 @@ import tomllib
 
 from harness.io import canonical_json, sha256_of
 
+# Weights/arithmetic for scoring and training; resolved per device by
+# ``harness.scoring.reward_model.resolve_dtype``.
+Precision = typing.Literal["auto", "fp32", "bf16"]
+
 
 class ConfigError(ValueError):
     """A bad config file, field or value; the message names it."""
@@ -76,7 +80,7 @@ class TrainConfig:
     max_pairs: int | None = field(default=None, metadata={"help": "cap on training pairs"})
     save_every: int = field(default=50, metadata={"help": "checkpoint every N optimizer steps"})
     max_grad_norm: float = 1.0
-    precision: str = field(
+    precision: Precision = field(
         default="auto", metadata={"help": "auto (bf16 autocast on GPU, fp32 on CPU), fp32, or "
                                           "bf16 (autocast on any device)"})
 
@@ -124,8 +128,8 @@ class EvalConfig:
                                         "28 transforms cost 28x the scoring of rewardbench"})
     batch_tokens: int | None = field(
         default=None, metadata={"help": "token budget per scoring batch (None: 4096 on CPU, "
-                                        "16384 on GPU, measured)"})
-    precision: str = field(
+                                        "16384 on GPU)"})
+    precision: Precision = field(
         default="auto", metadata={"help": "scoring weights: auto (bf16 on GPU, fp32 on CPU), "
                                           "fp32, or bf16 (~2.4x faster on a bf16 CPU, scores "
                                           "move ~1e-3)"})
@@ -256,6 +260,11 @@ def _build(cls: type, data: dict[str, Any], prefix: str) -> Any:
 def _coerce(value: Any, hint: Any, key: str) -> Any:
     """Check and convert a value against a field's type (ints widen to floats, text to lists)."""
     origin = typing.get_origin(hint)
+    if origin is typing.Literal:
+        if value not in typing.get_args(hint):
+            raise ConfigError(f"{key}: {value!r} is not one of "
+                              f"{', '.join(map(str, typing.get_args(hint)))}")
+        return value
     if origin in (typing.Union, types.UnionType):
         args = typing.get_args(hint)
         if value is None or (isinstance(value, str) and value.lower() in ("none", "null")):

@@ -33,8 +33,10 @@ def evaluate_model(model: str | RewardModel, suites: list[str], config: Config, 
         precision=config.eval.precision, form=config.model.form)
     scorer = Scorer(rm, show_progress=show_progress)
     out_dir.mkdir(parents=True, exist_ok=True)
+    weights = getattr(getattr(rm, "model", None), "dtype", None)
     metrics: dict[str, Any] = {"model": rm.name, "form": getattr(rm, "form", "bt"),
-                               "fingerprint": rm.fingerprint}
+                               "fingerprint": rm.fingerprint,
+                               "dtype": str(weights).removeprefix("torch.") if weights else None}
     for name in suites:
         suite = SUITES.get(name)
         source = pairs or (heldout_of(model) if isinstance(model, str) else None) \

@@ -45,6 +45,8 @@ def test_overrides_win_over_file(tmp_path):
         ("nope.lr=1", "unknown config section"),
         ("train.batch_size=big", "expected int"),
         ("train.lr", "expected KEY=VALUE"),
+        ("eval.precision=bf-16", "eval.precision: 'bf-16' is not one of auto, fp32, bf16"),
+        ("train.precision=fp16", "train.precision: 'fp16' is not one of"),
     ],
 )
 def test_bad_overrides(override, message):

@@ -145,6 +145,25 @@ def test_reward_is_read_at_the_last_real_token_even_if_it_is_the_pad_id():
     assert torch.allclose(alone[0], manual, atol=1e-5)
 
 
+def test_bf16_decoder_keeps_its_score_head_in_float32():
+    """The GPU path for decoder RMs: bf16 body, float32 ``score`` head with its original
+    weights, and the reward still read at the last real token by the per-token hook."""
+    from types import SimpleNamespace
+
+    tokenizer = SimpleNamespace(model_max_length=64, pad_token_id=2)  # all score_batch reads
+    exact = HFRewardModel(_tiny_llama(pad_id=2), tokenizer, "tiny", 64, "cpu")
+    half = HFRewardModel(_tiny_llama(pad_id=2), tokenizer, "tiny", 64, "cpu",
+                         dtype=torch.bfloat16)
+    assert half.model.model.layers[0].mlp.up_proj.weight.dtype == torch.bfloat16
+    assert half.model.score.weight.dtype == torch.float32
+    assert torch.equal(half.model.score.weight, exact.model.score.weight)  # not bf16-rounded
+    sequences = [[5, 6, 7, 2], [9, 2, 8, 7, 6, 5, 4, 3]]
+    with torch.inference_mode():
+        a, b = exact.score_batch(sequences), half.score_batch(sequences)
+    assert max(abs(x - y) for x, y in zip(a, b, strict=True)) < 0.05
+    assert torch.tensor(b).bfloat16().float().tolist() != b
+
+
 def test_last_real_index_either_padding_side():
     right = torch.tensor([[1, 1, 1, 0], [1, 1, 1, 1]])
     left = torch.tensor([[0, 1, 1, 1], [1, 1, 1, 1]])

@@ -94,6 +94,18 @@ def test_bf16_training_runs_on_cpu_and_changes_the_numerics(tmp_path, data_file)
     assert 0 < diff < 0.05
 
 
+def test_accelerate_settings_do_not_override_train_precision(tmp_path, data_file):
+    """`accelerate config` / `accelerate launch` leave ACCELERATE_MIXED_PRECISION set; a run
+    with train.precision=fp32 must still train in float32."""
+    args = ["--set", "train.precision=fp32"]
+    runs = {"plain": {}, "env": {"ACCELERATE_MIXED_PRECISION": "bf16"}}
+    for name, env in runs.items():
+        proc = _train(args, tmp_path / name, data_file, env=env)
+        assert proc.wait(timeout=600) == 0, proc.stdout.read()
+    assert _max_diff(_weights(tmp_path / "plain" / "model"),
+                     _weights(tmp_path / "env" / "model")) < 1e-6
+
+
 def test_kill_and_resume_gives_the_same_model(tmp_path, data_file):
     args = ["--set", "train.save_every=2", "--set", "train.epochs=2"]
     straight = _train(args, tmp_path / "straight", data_file)

@@ -19,8 +19,6 @@ size 1). A two-logit head (a classifier of "chosen-ness") gives ``logit[1] - log
 
 from __future__ import annotations
 
-import contextlib
-
 import torch
 
 
@@ -71,18 +69,27 @@ def reward_head(model: torch.nn.Module) -> torch.nn.Module | None:
     return None
 
 
-def float32_head(model: torch.nn.Module) -> None:
-    """Keep the reward head in float32 inside a bf16 model: its inputs are upcast, so rewards
-    are not rounded to bf16's 8 bits of mantissa. Without it, close rewards collapse into exact
-    ties (on RewardBench, 167 strict ties instead of 36 for a small trained RM), and a tie
-    counts as wrong."""
+def cast_keeping_head(model: torch.nn.Module, device: torch.device | str,
+                      dtype: torch.dtype | None) -> torch.nn.Module:
+    """``model`` on ``device`` in ``dtype``, its reward head (``reward_head``) kept in float32
+    with its original weights and its inputs upcast.
+
+    Why: a bf16 head rounds the rewards themselves to 8 bits of mantissa, and close rewards
+    collapse into exact ties (on all of RewardBench, a small trained RM: 167 strict ties instead
+    of 36 and -1.4 points, as a tie counts as wrong; with the head in float32: 37 ties, -0.2).
+    """
+    if dtype in (None, torch.float32):
+        return model.to(device, dtype=dtype) if dtype else model.to(device)
     head = reward_head(model)
-    if head is None:
-        return
-    head.float()
-    head.register_forward_pre_hook(lambda module, args: tuple(
-        a.float() if isinstance(a, torch.Tensor) and a.is_floating_point() else a
-        for a in args))
+    kept = {k: v.detach().float().clone() for k, v in head.state_dict().items()} if head else {}
+    model = model.to(device, dtype=dtype)
+    if head is not None:
+        head.float()
+        head.load_state_dict(kept)
+        head.register_forward_pre_hook(lambda module, args: tuple(
+            a.float() if isinstance(a, torch.Tensor) and a.is_floating_point() else a
+            for a in args))
+    return model
 
 
 def to_reward(logits: torch.Tensor) -> torch.Tensor:
@@ -94,8 +101,8 @@ def to_reward(logits: torch.Tensor) -> torch.Tensor:
 
 
 def rewards(model: torch.nn.Module, ids_batch: list[list[int]], pad_id: int,
-            device: torch.device | str, dtype: torch.dtype | None = None) -> torch.Tensor:
-    """One reward per sequence (shape [batch]); ``dtype`` autocasts (e.g. bf16 on GPU)."""
+            device: torch.device | str) -> torch.Tensor:
+    """One reward per sequence (shape [batch]), in the model's own dtype or autocast context."""
     ids, mask = pad_batch(ids_batch, pad_id)
     device = torch.device(device)
     if device.type == "cuda":
@@ -104,10 +111,8 @@ def rewards(model: torch.nn.Module, ids_batch: list[list[int]], pad_id: int,
     head = token_head(model)
     captured: list[torch.Tensor] = []
     handle = head.register_forward_hook(lambda m, a, out: captured.append(out)) if head else None
-    autocast = torch.autocast(device.type, dtype=dtype) if dtype else contextlib.nullcontext()
     try:
-        with autocast:
-            logits = model(input_ids=ids, attention_mask=mask).logits
+        logits = model(input_ids=ids, attention_mask=mask).logits
     finally:
         if handle is not None:
             handle.remove()

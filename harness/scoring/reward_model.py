@@ -15,6 +15,7 @@ from __future__ import annotations
 import difflib
 import hashlib
 import json
+import typing
 import warnings
 from abc import ABC, abstractmethod
 from collections.abc import Callable
@@ -23,12 +24,13 @@ from typing import Any
 
 import torch
 
+from harness.config import ConfigError, Precision
 from harness.registry import Registry, RegistryError
 from harness.scoring.encoding import TEMPLATE_VERSION, encode_many
-from harness.scoring.forward import float32_head, rewards
+from harness.scoring.forward import cast_keeping_head, rewards
 
 FORMS = ("bt", "pairpm")
-PRECISIONS = ("auto", "fp32", "bf16")
+PRECISIONS = typing.get_args(Precision)
 # Token budget per scoring batch (padded width x rows) when none is given, by device. Measured
 # with ``benchmarks/scoring.py`` (minilm-l6, 200 RewardBench pairs, 2 CPU cores): 15.9 pairs/s at
 # 2,048 or 4,096 tokens, 12.7 at 16,384, as large CPU batches fall out of cache; a GPU wants
@@ -122,7 +124,7 @@ def resolve_dtype(precision: str, device: torch.device) -> torch.dtype:
     dtype is part of the fingerprint, so bf16 and float32 scores never share a cache entry.
     """
     if precision not in PRECISIONS:
-        raise ValueError(f"unknown precision {precision!r} (known: {', '.join(PRECISIONS)})")
+        raise ConfigError(f"unknown precision {precision!r} (known: {', '.join(PRECISIONS)})")
     if precision == "bf16" or (precision == "auto" and device.type == "cuda"
                                and torch.cuda.is_bf16_supported()):
         return torch.bfloat16
@@ -147,9 +149,7 @@ class HFRewardModel(RewardModel):
             raise RegistryError(f"unknown reward-model form {form!r} (known: {', '.join(FORMS)})")
         self.form = form
         self.device = torch.device(device) if device else default_device()
-        model = model.to(self.device, dtype=dtype) if dtype else model.to(self.device)
-        if dtype not in (None, torch.float32):
-            float32_head(model)
+        model = cast_keeping_head(model, self.device, dtype)
         self.model = model.eval()
         self.tokenizer = tokenizer
         self.name = name

@@ -36,7 +36,10 @@ def score_differences(model_dir: str | Path, config: Config) -> FilterScores:
     from harness.scoring.scorer import Scorer
 
     def score(pairs: list[PreferencePair]) -> list[float]:
-        rm = load_reward_model(str(model_dir), max_length=config.model.max_length)
+        # precision "auto" on purpose: which augmented pairs the filter keeps is training data,
+        # so it must not change with eval.precision (exact on a CPU, bf16 on a GPU).
+        rm = load_reward_model(str(model_dir), max_length=config.model.max_length,
+                               precision="auto")
         chosen, rejected, _ = Scorer(rm).score_pairs(pairs)
         return [c - r for c, r in zip(chosen, rejected, strict=True)]
 

@@ -5,7 +5,8 @@ loop needs tie labels beside preferences, length-grouped batches that never drop
 filters pairs longer than max_length), chosen and rejected in one forward pass, and a batch plan
 that a resumed or multi-process run replays exactly. Those are a few lines here and would be
 overrides of several Trainer internals there. ``accelerate`` still provides devices, DDP (and
-FSDP/DeepSpeed through ``accelerate launch --config_file``), bf16 and checkpoint state.
+FSDP/DeepSpeed through ``accelerate launch --config_file``) and checkpoint state; bf16 is a
+``torch.autocast`` set by ``train.precision`` (an accelerate config's mixed precision is not used).
 
 Determinism: dropout is switched off (as TRL's ``disable_dropout``), the new head is seeded
 without touching global RNG state, and the batch plan depends only on the seed, so a run killed
@@ -80,11 +81,11 @@ def train_reward_model(pairs: list[PreferencePair], config: Config, out_dir: str
     cfg, tcfg = config.model, config.train
     if cfg.form not in FORMS:
         raise ConfigError(f"model.form: {cfg.form!r} is not one of {', '.join(FORMS)}")
-    device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    # bf16 autocast is applied here rather than through Accelerator(mixed_precision=...):
+    # bf16 autocast is applied below rather than through Accelerator(mixed_precision=...):
     # accelerate fixes that once per process, and one process may train at both precisions.
-    bf16 = resolve_dtype(tcfg.precision, device) == torch.bfloat16
-    accelerator = Accelerator(cpu=device.type == "cpu")
+    # "no" is explicit so that an `accelerate config` file cannot override train.precision.
+    accelerator = Accelerator(cpu=not torch.cuda.is_available(), mixed_precision="no")
+    bf16 = resolve_dtype(tcfg.precision, accelerator.device) == torch.bfloat16
     tokenizer = load_tokenizer(cfg.backbone)
     encoded = encode_pairs(tokenizer, pairs, cfg.max_length, cfg.form)
     plan = batch_plan([e.length for e in encoded], tcfg.batch_size, tcfg.epochs, config.seed,
