@@ -89,6 +89,16 @@ def test_eval_command_writes_metrics_and_records(tmp_path):
     assert "RewardBench avg" in result.stdout and "length" in result.stdout
 
 
+def test_eval_precision_flag_reaches_the_model(tmp_path):
+    from harness.cli import main
+
+    for precision, dtype in (("bf16", "bfloat16"), ("fp32", "float32")):
+        out = tmp_path / precision
+        assert main(["eval", "--model", "minilm-l6", "--suite", "rewardbench", "--limit", "8",
+                     "--precision", precision, "--out", str(out)]) == 0
+        assert json.loads((out / "metrics.json").read_text())["dtype"] == dtype
+
+
 def test_length_reference_prefers_longer():
     rm = load_reward_model("length")
     assert rm.score(["q", "q"], ["short", "a much longer answer"]) == [5.0, 20.0]

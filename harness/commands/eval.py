@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import typing
 from pathlib import Path
 
 from harness.commands.config import add_config_args, config_from_args
+from harness.config import Precision
 
 
 def add_to(subparsers: argparse._SubParsersAction) -> None:
@@ -25,7 +27,7 @@ def add_to(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--form", default=None,
                         help="bt | pairpm, for backbones and Hub models (checkpoints know theirs)")
     parser.add_argument("--max-length", type=int, default=None)
-    parser.add_argument("--precision", default=None, choices=["auto", "fp32", "bf16"],
+    parser.add_argument("--precision", default=None, choices=typing.get_args(Precision),
                         help="RM weights (default eval.precision: bf16 on GPU, fp32 on CPU)")
     parser.add_argument("--seed", type=int, default=None)
     parser.add_argument("--out", required=True, help="output folder")
