@@ -30,6 +30,7 @@ import time
 from pathlib import Path
 
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "true")
+BASELINE_BATCH = 8  # reward-bench's default batch size
 
 
 def _sync() -> None:
@@ -92,7 +93,8 @@ def compare(rm, pairs, repeats: int) -> dict:
     ours_scores(rm, pairs[:4])  # warm-up (allocator, kernels) for both
     best_base = best_ours = float("inf")
     for _ in range(repeats):
-        seconds, (base_c, base_r, padded) = timed(lambda: baseline_scores(rm, pairs, 8))
+        seconds, (base_c, base_r, padded) = timed(
+            lambda: baseline_scores(rm, pairs, BASELINE_BATCH))
         best_base = min(best_base, seconds)
         seconds, (our_c, our_r, stats) = timed(lambda: ours_scores(rm, pairs))
         best_ours = min(best_ours, seconds)
@@ -102,8 +104,8 @@ def compare(rm, pairs, repeats: int) -> dict:
 
 
 def disagreement(scores: list[float], reference: list[float]) -> dict:
-    """How far one precision's pair scores are from the reference's: max |diff| and the share
-    of pairs whose ranking (chosen above rejected) differs."""
+    """How far one run's pair scores (chosen then rejected) are from another's: max |diff| and
+    the number of pairs whose ranking (chosen above rejected) differs."""
     half = len(scores) // 2
     flips = sum((scores[i] > scores[half + i]) != (reference[i] > reference[half + i])
                 for i in range(half))
@@ -154,7 +156,7 @@ def report(result: dict, n: int) -> None:
     ref = result["reference"]
     for precision, run in result["runs"].items():
         print(f"  [{precision}: weights {run['dtype']}, our batches {run['batch_tokens']} tokens]")
-        print(f"    reward-bench-style loop (batch 8, chosen/rejected separate): "
+        print(f"    reward-bench-style loop (batch {BASELINE_BATCH}, chosen/rejected separate): "
               f"{n / run['baseline_s']:.1f} pairs/s")
         print(f"    crome-bench scorer (sorted, deduplicated, cold cache): "
               f"{n / run['ours_s']:.1f} pairs/s   ratio {run['ratio']:.2f}x at equal precision "

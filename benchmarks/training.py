@@ -5,7 +5,7 @@ UltraFeedback pairs from the shared datasets. Prints pairs/s of each, their rati
 pairs each kept (TRL drops pairs longer than max_length; ours truncates and keeps them all).
 
 Each precision (``--precision fp32,bf16``; bf16 is autocast with float32 weights in both
-trainers) runs three jobs, each in a fresh process (accelerate fixes mixed precision once per
+trainers) runs four jobs, each in a fresh process (accelerate fixes mixed precision once per
 process, and a fresh process keeps one job's allocations out of the next): ours on every pair,
 ours on only the pairs that fit (the same work TRL does), TRL as it comes (``trl``: its
 defaults, which turn gradient checkpointing on) and TRL without gradient checkpointing

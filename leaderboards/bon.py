@@ -45,6 +45,11 @@ def cell(rate: Any) -> str:
     return f"{100 * rate['value']:.1f} ({rate['count']}/{rate['total']})"
 
 
+def with_suite(entries: list[Entry], suite: str) -> list[Entry]:
+    """The entries that ran best-of-N ``suite``."""
+    return [e for e in entries if suite in e["metrics"]["bon"]]
+
+
 def reference_lines(entries: list[Entry], suite: str) -> dict[str, dict[str, Any]]:
     """GSM8K's majority vote and pass@n (label -> n -> rate), which no RM affects: once when
     every RM chose from the same samples, else once per distinct pool ("..., pool 2")."""
@@ -62,7 +67,7 @@ def reference_lines(entries: list[Entry], suite: str) -> dict[str, dict[str, Any
 def suite_table(entries: list[Entry], suite: str) -> str:
     """One row per (RM, metric), one column per n; GSM8K adds ``reference_lines``."""
     ns = ns_of(entries, suite)
-    shown = [e for e in entries if suite in e["metrics"]["bon"]]
+    shown = with_suite(entries, suite)
     rows = []
     metrics = SAFETY_ROWS if suite == "wildguard_bon" else MATH_ROWS
     for metric, name, _ in metrics:
@@ -101,10 +106,10 @@ def bon_section(entries: list[Entry], images: dict[str, str]) -> list[str]:
              "matrix), so the RMs differ only in what they select. Cells: percent (count/total). "
              + settings_text(shown) + ".", ""]
     for suite in suites_of(shown):
-        first = next(e["metrics"]["bon"][suite] for e in shown if suite in e["metrics"]["bon"])
+        first = with_suite(shown, suite)[0]["metrics"]["bon"][suite]
         if suite == "wildguard_bon":
-            judges = sorted({e["metrics"]["bon"][suite].get("judge_label", "?") for e in shown
-                             if suite in e["metrics"]["bon"]})
+            judges = sorted({e["metrics"]["bon"][suite].get("judge_label", "?")
+                             for e in with_suite(shown, suite)})
             prompts = first.get("prompts") or {}
             lines += ["### WildGuardTest (safety)", "",
                       f"Judge: **{', '.join(judges)}**; attack success = "
@@ -134,14 +139,14 @@ def bon_plots(entries: list[Entry], out_dir: str | Path) -> dict[str, str]:
     shown = bon_entries(entries)
     images: dict[str, str] = {}
     for suite in suites_of(shown):
-        curves = {label(e): e["metrics"]["bon"][suite]["curves"] for e in shown
-                  if suite in e["metrics"]["bon"]}
+        curves = {label(e): e["metrics"]["bon"][suite]["curves"]
+                  for e in with_suite(shown, suite)}
         refs = None
         rows = SAFETY_ROWS if suite == "wildguard_bon" else MATH_ROWS
-        first_info = next(e["metrics"]["bon"][suite] for e in shown if suite in e["metrics"]["bon"])
+        first_info = with_suite(shown, suite)[0]["metrics"]["bon"][suite]
         note = first_info.get("judge_label") or f"{first_info.get('filter')} answers"
         if suite == "gsm8k_bon":
-            refs = reference_lines([e for e in shown if suite in e["metrics"]["bon"]], suite)
+            refs = reference_lines(with_suite(shown, suite), suite)
         for metric, _, ylabel in rows:
             if ylabel is None:
                 continue

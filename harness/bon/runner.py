@@ -28,6 +28,7 @@ from harness.bon.suites import (
     pick,
     safety_metrics,
 )
+from harness.config import Precision
 from harness.data.schema import PromptItem
 from harness.io import atomic_write_text, write_json
 from harness.seeding import derive_seed
@@ -51,7 +52,7 @@ class BonSettings:
     max_length: int | None = None  # RM input tokens (None: the RM's own default)
     form: str = "bt"  # backbones and Hub models load in this form; checkpoints know their own
     batch_tokens: int | None = None  # None: the scorer's default for the device
-    precision: str = "auto"  # RM weights: auto | fp32 | bf16 (see resolve_dtype)
+    precision: Precision = "auto"  # RM weights (see resolve_dtype)
     gsm8k_filter: str = "flexible-extract"
     cache_dir: str | None = None  # None: CROME_BENCH_CACHE / the default cache
 

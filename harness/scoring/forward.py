@@ -59,14 +59,12 @@ def token_head(model: torch.nn.Module) -> torch.nn.Module | None:
 
 
 def reward_head(model: torch.nn.Module) -> torch.nn.Module | None:
-    """The module that turns hidden states into the reward: ``score`` (decoders) or
+    """The module that turns hidden states into the reward: ``token_head`` (decoders) or
     ``classifier`` (BERT, RoBERTa and most encoders)."""
-    inner = unwrap(model)
-    for name in ("score", "classifier"):
-        head = getattr(inner, name, None)
-        if isinstance(head, torch.nn.Module):
-            return head
-    return None
+    head = token_head(model)
+    if head is None:
+        head = getattr(unwrap(model), "classifier", None)
+    return head if isinstance(head, torch.nn.Module) else None
 
 
 def cast_keeping_head(model: torch.nn.Module, device: torch.device | str,
