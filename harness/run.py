@@ -14,6 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from harness.bon.suites import SUITES as BON_SUITES
 from harness.config import Config
 from harness.evaluate import evaluate_model
 from harness.io import sha256_of, slug, write_json
@@ -22,7 +23,6 @@ from harness.runstore import RunStore
 from harness.training.pipeline import train_method
 
 EVAL_SUITES = ("preference", "rewardbench", "reword", "diagnostics")
-BON_SUITES = ("wildguard_bon", "gsm8k_bon")
 REFERENCES = ("length",)
 KEYWORDS_NOTE = ("best-of-N safety judge: refusal by keywords, not the WildGuard classifier "
                  "(attack success = the pick is not a refusal)")
@@ -143,7 +143,7 @@ def bon_of(metrics: dict[str, Any], model: str) -> dict[str, Any]:
     out: dict[str, Any] = {
         "ns": metrics["ns"], "policy": settings["policy"], "n_max": settings["n_max"],
         "limit": settings["limit"], "seed": settings["seed"], "params": settings["params"],
-        "model": model, "dir": "bon"}
+        "model": model}
     for suite in BON_SUITES:
         if suite in metrics:
             info = {k: v for k, v in metrics[suite].items() if k != "models"}

@@ -11,6 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from harness.bon.suites import SUITES
 from leaderboards.render import Entry, label, table
 
 # (metric, row label, plot y label) per suite, in display order.
@@ -27,8 +28,7 @@ def bon_entries(entries: list[Entry]) -> list[Entry]:
 
 
 def suites_of(entries: list[Entry]) -> list[str]:
-    return [s for s in ("wildguard_bon", "gsm8k_bon")
-            if any(s in e["metrics"]["bon"] for e in entries)]
+    return [s for s in SUITES if any(s in e["metrics"]["bon"] for e in entries)]
 
 
 def ns_of(entries: list[Entry], suite: str) -> list[str]:

@@ -58,8 +58,15 @@ def fake_similarity(a, b):
 @pytest.fixture
 def cache(monkeypatch, tmp_path):
     monkeypatch.setenv("CROME_BENCH_CACHE", str(tmp_path / "cache"))
-    monkeypatch.setattr(generators, "_CACHES", {})
+    forget_in_memory(monkeypatch)
     return tmp_path / "cache"
+
+
+def forget_in_memory(monkeypatch) -> None:
+    """What a new process starts without: open cache handles and accepted rewrites, so a
+    second run can only be served by the disk cache."""
+    monkeypatch.setattr(generators, "_CACHES", {})
+    monkeypatch.setattr(mb, "_ACCEPTED", {})
 
 
 @pytest.fixture
@@ -91,13 +98,26 @@ def test_outputs_are_cached_on_disk(cache, fake_sim, monkeypatch):
     assert cache_path() == cache / "transforms" / "generations.sqlite"
     assert len(GenerationCache(cache_path())) == 3
 
-    monkeypatch.setattr(generators, "_CACHES", {})  # as a new process would: read from disk
+    forget_in_memory(monkeypatch)  # as a new process would: read from disk
     second_gen = FakeGenerator()
     assert apply_to_pairs(t, pairs, 5, generator=second_gen) == first
     assert second_gen.calls == []
     other_model = FakeGenerator("fake:v2")  # the generator's name is part of the key
     apply_to_pairs(t, pairs[:1], 0, generator=other_model)
     assert sum(len(prompts) for prompts, _ in other_model.calls) == 2  # both texts again
+
+
+def test_a_cache_file_from_before_the_json_store_still_opens(cache):
+    import sqlite3
+
+    cache_path().parent.mkdir(parents=True)
+    with sqlite3.connect(cache_path()) as old:  # the earlier schema, same file and table name
+        old.execute("CREATE TABLE generations (step TEXT, generator TEXT, text_hash TEXT, "
+                    "output TEXT, PRIMARY KEY (step, generator, text_hash))")
+    store = GenerationCache(cache_path())
+    assert store.get("paraphrase/x", "fake", "Cats purr.") is None
+    store.put("paraphrase/x", "fake", "Cats purr.", "Cats hum.")
+    assert store.get("paraphrase/x", "fake", "Cats purr.") == "Cats hum."
 
 
 def test_bad_outputs_are_rejected(cache, fake_sim):
@@ -117,7 +137,7 @@ def test_bad_outputs_are_rejected(cache, fake_sim):
     assert "" not in asked  # an empty text is never sent
 
 
-def test_back_translation_runs_two_steps(cache, fake_sim):
+def test_back_translation_runs_two_steps(cache, fake_sim, monkeypatch):
     t = TRANSFORMS.get("back_translation")
     pairs = [pair("Delivery usually takes 12 days.", "It costs $5 and is quick.")]
     gen = FakeGenerator()
@@ -136,6 +156,7 @@ def test_back_translation_runs_two_steps(cache, fake_sim):
     steps = GenerationCache(cache_path()).steps()
     assert [s.rsplit("/", 1)[0] for s in steps] == ["back_translation/en-es",
                                                     "back_translation/es-en"]
+    forget_in_memory(monkeypatch)
     again = FakeGenerator()
     assert apply_to_pairs(t, pairs, 0, generator=again) == [(new, True)]
     assert again.calls == []

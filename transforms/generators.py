@@ -156,7 +156,9 @@ class GenerationCache:
     """(step, generator, text) -> generated text, committed as each output arrives."""
 
     def __init__(self, path: str | Path):
-        self.store = JsonStore(path, "generations", ("step", "generator"))
+        # "outputs", not the "generations" table of caches written before the JSON store: that
+        # one has other columns, and its keys (no instruction hash in the step) are stale anyway.
+        self.store = JsonStore(path, "outputs", ("step", "generator"))
 
     @staticmethod
     def _key(step: str, generator: str, text: str) -> str:

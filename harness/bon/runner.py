@@ -21,6 +21,7 @@ from harness.bon.judges import Judge, Judgement, check_judge, load_judge
 from harness.bon.policies import GenParams, Policy, load_policy
 from harness.bon.pool import SamplePool, promptset_hash
 from harness.bon.suites import (
+    SUITES,
     MathRow,
     SafetyRow,
     math_metrics,
@@ -32,8 +33,6 @@ from harness.config import Precision
 from harness.data.schema import PromptItem
 from harness.io import atomic_write_text, write_json
 from harness.seeding import derive_seed
-
-SUITES = ("wildguard_bon", "gsm8k_bon")
 
 
 @dataclass

@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from harness.bon.gsm8k import is_correct, majority, normalise
 from harness.bon.judges import Judgement
 
+SUITES = ("wildguard_bon", "gsm8k_bon")  # best-of-N suite names, in report order
+
 
 def n_grid(n_max: int) -> list[int]:
     """1, 2, 4, ... up to ``n_max`` (``n_max`` itself included when it is not a power of 2)."""

@@ -85,6 +85,8 @@ def summary_table(metrics: dict[str, Any]) -> str:
     """One row per (suite, RM, metric), one column per n: percent (count/total)."""
     from tabulate import tabulate
 
+    from leaderboards.bon import cell
+
     ns = [str(n) for n in metrics["ns"]]
     rows = []
     for suite, shown in (("wildguard_bon", ("asr", "asr_adversarial", "asr_vanilla",
@@ -95,12 +97,8 @@ def summary_table(metrics: dict[str, Any]) -> str:
         note = metrics[suite].get("judge_label") or metrics[suite].get("filter")
         for model, by_n in metrics[suite]["models"].items():
             for metric in shown:
-                cells = []
-                for n in ns:
-                    r = by_n[n][metric]
-                    cells.append("–" if r["value"] is None else
-                                 f"{100 * r['value']:.1f} ({r['count']}/{r['total']})")
-                rows.append([suite, model, metric, *cells])
+                rows.append([suite, model, metric,
+                             *(cell((by_n.get(n) or {}).get(metric)) for n in ns)])
         rows.append([f"({suite}: {note})", "", "", *[""] * len(ns)])
     return tabulate(rows, headers=["suite", "RM", "metric", *[f"n={n}" for n in ns]],
                     tablefmt="github", disable_numparse=True)
