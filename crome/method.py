@@ -25,8 +25,9 @@ from harness.methods import METHODS, FilterScores, Method, MethodData, filter_au
 
 RULES_APPROXIMATION = (
     "crome oracle 'rules': causal rubrics and rewrites by offline heuristics, not an LLM "
-    "(numbers/entities corrupted, steps dropped, off-topic sentences swapped in, refusals "
-    "turned into compliant non-answers; only wrong equations are upgraded)"
+    "(numbers/entities corrupted, steps replaced by copies of other steps, off-topic sentences "
+    "swapped in, refusals turned into compliant non-answers; lengths balanced, markdown kept; "
+    "only wrong equations are upgraded)"
 )
 
 

@@ -8,6 +8,7 @@ from crome import prompts
 from crome.errors import MalformedAnswer, OracleSetupError, OracleSkip
 from crome.oracles import ORACLES, make_oracle
 from crome.rubrics import COMPLETENESS, CORRECTNESS, RELEVANCE, SAFETY, Rubric
+from harness.cues import markdown_marks
 from harness.data.schema import PreferencePair
 from harness.registry import RegistryError
 
@@ -135,15 +136,49 @@ def test_rules_equations_degrade_and_upgrade_honestly(rules):
 def test_rules_entities_completeness_relevance(rules):
     moved = rules.rewrite(DATA[1].prompt, DATA[1].chosen, CORRECTNESS, "degrade")
     assert moved != DATA[1].chosen and moved.startswith("Paris is the capital of")
-    shorter = rules.rewrite(DATA[2].prompt, DATA[2].chosen, COMPLETENESS, "degrade")
-    kept = shorter.splitlines()
-    assert 2 <= len(kept) < 4 and kept[0] == "1. Mix flour, water and yeast."
+    bread = DATA[2].chosen
+    worse = rules.rewrite(DATA[2].prompt, bread, COMPLETENESS, "degrade")
+    steps, lines = worse.splitlines(), bread.splitlines()
+    # Replaced, not deleted: as many steps, numbering kept, one step now repeats another
+    # (so the step it replaced is gone), and the first step is never the one replaced.
+    assert [s[:3] for s in steps] == ["1. ", "2. ", "3. ", "4. "] and steps[0] == lines[0]
+    bodies = [s[3:] for s in steps]
+    assert len(set(bodies)) == 3 and set(bodies) < {line[3:] for line in lines}
     off = rules.rewrite(DATA[1].prompt, DATA[1].chosen, RELEVANCE, "degrade")
     assert off.startswith("Paris is the capital of France.") and off != DATA[1].chosen
-    donors = {s for p in DATA if p.id != "paris" for s in (p.chosen + " " + p.rejected).split(". ")}
-    assert any(d.strip(".") in off for d in donors)
+    others = [p.chosen for p in DATA if p.id != "paris"]
+    assert any(sentence in off and any(sentence in o for o in others)
+               for sentence in off.split(". ")[1:])
     with pytest.raises(OracleSkip, match="too_short"):
         rules.rewrite("Q", "One sentence only.", COMPLETENESS, "degrade")
+
+
+def test_rules_completeness_keeps_markdown_and_skips_code(rules):
+    answer = ("Here is the plan:\n- **Buy** the paint and brushes.\n- Tape the edges of the wall."
+              "\n- Clean the wall with soapy water.\n- Paint two thin coats, drying between "
+              "them.\n- Remove the tape while wet.\n- Open the windows to let it dry.\n"
+              "```\nx = 1\ny = 2\nz = 3\n```")
+    worse = rules.rewrite("How do I paint a wall?", answer, COMPLETENESS, "degrade")
+    assert markdown_marks(worse) == markdown_marks(answer)
+    assert worse.endswith("```\nx = 1\ny = 2\nz = 3\n```")  # code lines never take part
+    # The one bold step can neither go nor be copied: it has no mark-equal counterpart.
+    assert worse != answer and worse.count("\n- ") == 6 and worse.count("**Buy**") == 1
+
+
+def test_rules_lengths_balance_out_per_rubric():
+    """The edit lengths alternate around the original length: over many requests of one
+    rubric, lengthening and shortening edits differ by at most one (equal lengths apart)."""
+    pairs = [PreferencePair(f"How do I do task {i}?",
+                            "\n".join(f"{n}. " + "word " * ((i * 7 + n * 3) % 9 + 3) + "end."
+                                      for n in range(1, 6)), "No idea.", id=str(i))
+             for i in range(40)]
+    oracle = make_oracle("rules", seed=3)
+    oracle.prepare(pairs)
+    signs = []
+    for pair in pairs:
+        worse = oracle.rewrite(pair.prompt, pair.chosen, COMPLETENESS, "degrade")
+        signs.append((len(worse) > len(pair.chosen)) - (len(worse) < len(pair.chosen)))
+    assert signs.count(1) > 10 and abs(signs.count(1) - signs.count(-1)) <= 1
 
 
 def test_rules_safety_turns_refusal_into_compliant_non_answer(rules):

@@ -20,10 +20,10 @@ behaviour, not a RewardBench score.
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Sequence
 from typing import Any
 
+from harness.cues import MARKDOWN_FEATURES, markdown_features
 from harness.data.loaders import load_pairs
 from harness.data.rewardbench import section_of
 from harness.scoring.reward_model import RewardModel
@@ -36,24 +36,6 @@ from harness.suites.base import (
     stratified_sample,
     write_records,
 )
-
-MARKDOWN_FEATURES = ("list", "header", "bold")
-# Fenced code is removed first: a "# comment" or "**kwargs" inside code is not formatting.
-# Unfenced code can still look like markdown (a Python comment reads as a header); accepted.
-_FENCE = re.compile(r"^[ \t]*(```|~~~).*?(?:^[ \t]*\1[^\n]*$|\Z)", re.S | re.M)
-_PATTERNS = {
-    "list": re.compile(r"^[ \t]*(?:[-*+]|\d{1,3}[.)])[ \t]+\S", re.M),
-    "header": re.compile(r"^[ \t]{0,3}#{1,6}[ \t]+\S", re.M),
-    # `**text**` not glued to a word (so `x**2 + y**2` is not bold); `__` is skipped because it
-    # collides with Python dunder names far more often than it marks bold in chat answers.
-    "bold": re.compile(r"(?<![\w*])\*\*(?=\S)[^\n]*?(?<=\S)\*\*(?![\w*])"),
-}
-
-
-def markdown_features(text: str) -> frozenset[str]:
-    """The markdown features (``list``, ``header``, ``bold``) that ``text`` uses."""
-    prose = _FENCE.sub("", text)
-    return frozenset(name for name, pattern in _PATTERNS.items() if pattern.search(prose))
 
 
 def response_lengths(rm: RewardModel, texts: list[str]) -> tuple[list[int], str]:
