@@ -16,7 +16,10 @@ also appear as a tie when the question is irrelevant. ``neutrals_per_pair`` is a
 original pair (the fraction is a seeded coin).
 
 Every augmented pair records its type (``causal-degrade``, ``causal-upgrade``, ``neutral``),
-rubric, oracle, oracle model and whether it is approximate (made by ``rules``).
+rubric, oracle, oracle model and whether it is approximate (made by ``rules`` or ``hf``).
+``details["cue_balance"]`` says whether the augmentation adds a length or markdown cue
+(``harness.cues``): per augmentation type and per rubric, how often the preferred response is
+the longer one / the one with more markdown.
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ from typing import Any
 from crome.calls import OracleRunner, RewriteRequest, RubricsRequest, Tick
 from crome.oracles import Oracle
 from crome.rubrics import DEFAULT_RUBRICS, Rubric
+from harness.cues import augmentation_groups, balance_report
 from harness.data.schema import PreferencePair
 from harness.seeding import rng_for
 
@@ -168,6 +172,7 @@ def augment_pairs(pairs: list[PreferencePair], oracle: Oracle, runner: OracleRun
     }
     rubric_counts = Counter(r.name for rs in table.values() for r in rs)
     details = {"skip_reasons": dict(sorted(reasons.items())),
-               "rubrics": dict(rubric_counts.most_common(20))}
+               "rubrics": dict(rubric_counts.most_common(20)),
+               "cue_balance": {"augmented": balance_report(augmented, augmentation_groups())}}
     return AugmentResult(augmented, result_counts, oracle.name, oracle.model,
                          oracle.approximate, details)

@@ -20,6 +20,7 @@ from crome.cache import OracleCache, default_cache_path
 from crome.calls import CallPolicy, OracleRunner
 from crome.oracles import Oracle, make_oracle
 from harness.config import Config
+from harness.cues import augmentation_groups, balance_report
 from harness.data.schema import PreferencePair
 from harness.methods import METHODS, FilterScores, Method, MethodData, filter_augmented
 
@@ -72,6 +73,10 @@ def build(pairs: list[PreferencePair], config: Config,
         "oracle": result.oracle, "oracle_model": result.model, **result.details,
         "train_overrides": {"train.tie_weight": config.crome.tie_weight},
     }
+    # The filter can bring a cue back (a length-reliant baseline drops the pairs where the
+    # longer answer wins), so the balance of what is trained on is reported too.
+    details["cue_balance"] = {**result.details["cue_balance"],
+                              "kept": balance_report(kept, augmentation_groups())}
     return MethodData(list(pairs) + kept, counts, approximations(result), details)
 
 

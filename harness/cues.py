@@ -154,3 +154,27 @@ def out_of_band(report: dict[str, dict[str, dict[str, dict[str, Any]]]]) -> list
                     found.append(f"{cue_name}, {grouping}={name}: {row['share']:.2f} of "
                                  f"{row['differ']}")
     return found
+
+
+def balance_rows(report: dict[str, dict[str, dict[str, dict[str, Any]]]]
+                 ) -> list[tuple[str, int, int, str, str]]:
+    """Table rows ``(group, preference pairs, ties, length, markdown)`` of a report, the cue
+    cells as ``"0.50 of 1063"`` (share of the differing pairs won by the response with more of
+    the cue), ``"0.62 of 12 (few)"`` below ``MIN_PAIRS`` and ``"-"`` when no pair differs;
+    ``!`` marks a share outside ``BAND``."""
+    def cell(row: dict[str, Any]) -> str:
+        if not row["differ"]:
+            return "-"
+        text = f"{row['share']:.2f} of {row['differ']}"
+        if row["in_band"] is None:
+            return text + " (few)"
+        return text if row["in_band"] else text + " !"
+
+    length, markdown = report["length"], report["markdown"]
+    rows = []
+    for grouping, groups in length.items():
+        for name, row in groups.items():
+            label = name if grouping in ("all", "causal") else f"{grouping} {name}"
+            rows.append((label, row["pairs"], row["ties"], cell(row),
+                         cell(markdown[grouping][name])))
+    return rows

@@ -89,6 +89,10 @@ def test_build_filters_with_the_vanilla_rm_and_reports_counts():
     assert data.approximate == [RULES_APPROXIMATION]
     assert data.details["train_overrides"] == {"train.tie_weight": 0.5}
     assert data.details["oracle"] == "rules"
+    balance = data.details["cue_balance"]  # before and after the filter
+    assert balance["augmented"]["length"]["type"]["causal-degrade"]["pairs"] == 12
+    assert balance["kept"]["length"]["all"]["all"] == {
+        "pairs": 0, "differ": 0, "wins": 0, "share": None, "ties": len(kept), "in_band": None}
     config.set_value("crome.filter_threshold", None)  # no filtering: everything kept
     assert len(build(pairs, config, None).pairs) == 12 + len(seen)
 
