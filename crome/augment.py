@@ -5,8 +5,10 @@ Step 1: the oracle lists each distinct prompt's causal rubrics (a malformed answ
 (chosen beats its degraded copy) and the rejected answer is upgraded along one rubric (the
 upgrade beats the rejected original); the paper leaves open which answer is edited, so we do
 both. The rubric is drawn per (pair, direction) from the prompt's list in a seeded order; when
-the oracle declines it (no such rewrite, a rule that does not apply), the next one in that order
-is tried, so one pair costs ``rubrics_per_pair`` rewrites per direction in the usual case.
+the oracle declines it (no such rewrite, a rule that does not apply) or its rewrite fails the
+checks of ``crome.checks`` (identical, an echo, cosmetic, ...; counted by reason in
+``details["rewrite_rejections"]``), the next one in that order is tried, so one pair costs
+``rubrics_per_pair`` rewrites per direction in the usual case.
 Step 3 (IQN, no oracle): a pair's two answers are re-attached to an unrelated prompt from the
 data and labelled a tie: under a question neither answers, only spurious differences remain.
 The paper takes those answer pairs "from the original data or from the causal augmentations";
@@ -16,7 +18,8 @@ also appear as a tie when the question is irrelevant. ``neutrals_per_pair`` is a
 original pair (the fraction is a seeded coin).
 
 Every augmented pair records its type (``causal-degrade``, ``causal-upgrade``, ``neutral``),
-rubric, oracle, oracle model and whether it is approximate (made by ``rules`` or ``hf``).
+rubric, oracle, oracle model and whether it is approximate (an oracle that is not an LLM of the
+paper's class: ``rules``, ``hf``).
 ``details["cue_balance"]`` says whether the augmentation adds a length or markdown cue
 (``harness.cues``): per augmentation type and per rubric, how often the preferred response is
 the longer one / the one with more markdown.
@@ -30,6 +33,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from crome.calls import OracleRunner, RewriteRequest, RubricsRequest, Tick
+from crome.checks import rewrite_rejection
 from crome.oracles import Oracle
 from crome.rubrics import DEFAULT_RUBRICS, Rubric
 from harness.cues import augmentation_groups, balance_report
@@ -71,8 +75,13 @@ def _rubrics(prompts: list[str], runner: OracleRunner, counts: Counter,
 
 def _causal(pairs: list[PreferencePair], table: dict[str, list[Rubric]], oracle: Oracle,
             runner: OracleRunner, seed: int, per_pair: int, counts: Counter,
-            reasons: Counter, progress: Progress | None) -> dict[str, list[PreferencePair]]:
-    """Per pair key, its causal augmentations (degrades of chosen, upgrades of rejected)."""
+            reasons: Counter, rejections: Counter, progress: Progress | None
+            ) -> dict[str, list[PreferencePair]]:
+    """Per pair key, its causal augmentations (degrades of chosen, upgrades of rejected).
+
+    A rewrite the checks of ``crome.checks`` reject counts as declined (the next rubric in
+    the pair's order is tried) and is counted in ``rejections`` by direction and reason.
+    """
     jobs = []  # (pair, direction, rubric order, made)
     for pair in pairs:
         rubrics = table[pair.prompt_text]
@@ -88,9 +97,16 @@ def _causal(pairs: list[PreferencePair], table: dict[str, list[Rubric]], oracle:
                                    pair.chosen if direction == "degrade" else pair.rejected,
                                    order[round_no], direction)
                     for pair, direction, order, _ in live]
-        for (_, direction, order, made), outcome in zip(live, runner.run(requests), strict=True):
+        for (pair, direction, order, made), request, outcome in zip(
+                live, requests, runner.run(requests), strict=True):
             if outcome.status == "ok" and outcome.value:
-                made.append((order[round_no], outcome.value))
+                rejected = rewrite_rejection(pair.prompt_text, request.answer, outcome.value,
+                                             request.rubric, direction)
+                if rejected is None:
+                    made.append((order[round_no], outcome.value))
+                else:
+                    rejections[f"{direction}:{rejected}"] += 1
+                    reasons[f"{direction}:rejected"] += 1
             else:
                 why = {"ok": "unchanged", "skip": outcome.reason}.get(outcome.status,
                                                                      outcome.status)
@@ -146,11 +162,12 @@ def augment_pairs(pairs: list[PreferencePair], oracle: Oracle, runner: OracleRun
     """Steps 1-3 on ``pairs``; the augmented pairs (unfiltered) and counts per type."""
     counts: Counter = Counter()
     reasons: Counter = Counter()
+    rejections: Counter = Counter()
     oracle.prepare(pairs)
     prompts = list(dict.fromkeys(p.prompt_text for p in pairs))
     table = _rubrics(prompts, runner, counts, progress)
     causal = _causal(pairs, table, oracle, runner, seed, rubrics_per_pair, counts, reasons,
-                     progress)
+                     rejections, progress)
     ordered = [p for pair in pairs for p in causal.get(pair.key, [])]
     neutrals = _neutrals(pairs, causal, seed, neutrals_per_pair) if len(prompts) > 1 else []
     augmented = ordered + neutrals
@@ -163,6 +180,7 @@ def augment_pairs(pairs: list[PreferencePair], oracle: Oracle, runner: OracleRun
         "degrade_skipped": counts["degrade_skipped"],
         "upgrade_skipped": counts["upgrade_skipped"],
         "rubrics_fallback": counts["rubrics_fallback"],
+        "rewrites_rejected": sum(rejections.values()),
         "oracle_calls": runner.stats["calls"],
         "cache_hits": runner.stats["cache_hits"],
         "transient_errors": runner.stats["transient_errors"],
@@ -172,6 +190,7 @@ def augment_pairs(pairs: list[PreferencePair], oracle: Oracle, runner: OracleRun
     }
     rubric_counts = Counter(r.name for rs in table.values() for r in rs)
     details = {"skip_reasons": dict(sorted(reasons.items())),
+               "rewrite_rejections": dict(sorted(rejections.items())),
                "rubrics": dict(rubric_counts.most_common(20)),
                "cue_balance": {"augmented": balance_report(augmented, augmentation_groups())}}
     return AugmentResult(augmented, result_counts, oracle.name, oracle.model,

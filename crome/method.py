@@ -7,7 +7,8 @@ the filter threshold, the call policy, and lambda (``tie_weight``), which the tr
 can apply it to the training config for this method. Originals are always kept; the filter drops
 augmented pairs the vanilla RM already gets right with confidence
 (``harness.methods.confidently_right``). Counts are reported per augmentation type before and
-after filtering; what the ``rules`` oracle approximates is listed in ``MethodData.approximate``.
+after filtering; what an approximate oracle (``rules``, ``hf``) approximates is listed in
+``MethodData.approximate``.
 """
 
 from __future__ import annotations
@@ -57,8 +58,23 @@ def augment_with_config(pairs: list[PreferencePair], config: Config, *,
             runner.cache.close()
 
 
+HF_APPROXIMATION = (
+    "crome oracle 'hf' ({model}): causal rubrics and rewrites by a small local chat model "
+    "(the default, smollm2-135m, has 135M parameters) instead of the paper's Gemini 2.0 Flash; "
+    "rewrites that fail the text checks (identical, echo, cosmetic, nothing changed) are "
+    "dropped, but whether the named rubric really moved is not verified"
+)
+
+
 def approximations(result: AugmentResult) -> list[str]:
-    return [RULES_APPROXIMATION] if result.approximate else []
+    """What the oracle approximates, in words (empty for the paper's kind of oracle)."""
+    if not result.approximate:
+        return []
+    if result.oracle == "rules":
+        return [RULES_APPROXIMATION]
+    if result.oracle == "hf":
+        return [HF_APPROXIMATION.format(model=result.model)]
+    return [f"crome oracle '{result.oracle}' ({result.model}) is marked approximate"]
 
 
 def build(pairs: list[PreferencePair], config: Config,

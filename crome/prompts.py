@@ -87,6 +87,10 @@ honestly be made {comparative} in {name} alone, answer {{"changed": false, "rewr
 
 _REWRITE_TEXT = "Reply with the rewritten answer only.\n"
 _ANSWER_LABEL = "The answer to rewrite"
+# Pieces of the prompts above that a rewrite has no business containing (an echo).
+SCAFFOLDING = ("<<<", ">>>", _ANSWER_LABEL, "The user's prompt:", "clearly WORSE",
+               "clearly BETTER", "Keep everything else as close to the original",
+               "Do not mention or mark the change", "Reply with the rewritten answer only")
 
 
 def _clip(text: str, limit: int = PROMPT_CHARS) -> str:
@@ -176,33 +180,20 @@ def parse_rubrics(text: str, fmt: str = "json") -> list[Rubric]:
     return list(rubrics.values())[:MAX_RUBRICS]
 
 
-def _repeats(text: str) -> int:
-    lines = [line.strip() for line in text.splitlines() if len(line.strip()) >= 15]
-    return max((lines.count(line) for line in set(lines)), default=0)
-
-
-def _check_rewrite(rewrite: str, original: str) -> str | None:
+def _check_rewrite(rewrite: str) -> str:
+    """Parsing only: whether the rewrite changed what was asked is ``crome.checks``' job."""
     rewrite = rewrite.strip()
     if not rewrite:
         raise MalformedAnswer("empty rewrite")
-    if rewrite == original.strip():
-        return None
-    # Small models echo the scaffolding of the prompt or loop on one line.
-    if any(mark in rewrite and mark not in original for mark in ("<<<", ">>>", _ANSWER_LABEL)):
-        raise MalformedAnswer("the rewrite echoes the prompt")
-    if _repeats(rewrite) >= 3 > _repeats(original):
-        raise MalformedAnswer("the rewrite repeats itself")
-    # "Keep everything else, length included": a rewrite of a long answer that is a third of it
-    # or three times it is not a single-attribute edit.
-    if len(original) >= 200 and not 0.3 <= len(rewrite) / len(original) <= 3.0:
-        raise MalformedAnswer(f"rewrite length {len(rewrite)} vs original {len(original)}")
     return rewrite
 
 
 def parse_rewrite(text: str, original: str, fmt: str = "json") -> str | None:
-    """The rewritten answer; None when the oracle says no such rewrite exists (or changed nothing).
+    """The rewritten answer; None when the oracle says no such rewrite exists.
 
-    Raises ``MalformedAnswer`` for anything else (no JSON, empty, implausible length).
+    Raises ``MalformedAnswer`` when there is no answer to read (no JSON, no rewrite, empty).
+    Whether the rewrite is usable (not identical, not an echo, not cosmetic, ...) is checked
+    by ``crome.checks`` where rewrites are used, so cached answers are checked the same way.
     """
     if fmt == "json":
         data = _first_json(text)
@@ -210,11 +201,11 @@ def parse_rewrite(text: str, original: str, fmt: str = "json") -> str | None:
             raise MalformedAnswer("expected {\"changed\": bool, \"rewrite\": str}")
         if data.get("changed") is False:
             return None
-        return _check_rewrite(data["rewrite"], original)
+        return _check_rewrite(data["rewrite"])
     text = text.strip()
     fence = re.fullmatch(r"```[a-z]*\n(.*)\n```", text, flags=re.S)
     if fence:
         text = fence.group(1)
     text = re.sub(r"^(?:here is |here's )?(?:the )?rewritten answer\s*:\s*", "", text, flags=re.I)
     text = text.strip().removeprefix("<<<").removesuffix(">>>")
-    return _check_rewrite(text, original)
+    return _check_rewrite(text)

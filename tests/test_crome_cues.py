@@ -108,10 +108,19 @@ def test_rrm_records_its_sampling_and_balance():
     assert sampling_details(8, 6.0, 12, 12 * 14)["built_per_pair"] == 14
 
 
+WORDS = ("flour water yeast salt sugar butter dough oven tray knife bowl spoon timer glove "
+         "rack towel lid pan whisk scale").split()
+
+
+def _steps(i: int, steps: int = 5) -> str:
+    """Numbered steps of varied lengths, no two with the same words."""
+    return "\n".join(f"{n}. Take the " + " ".join(WORDS[(i + n * 3 + k) % len(WORDS)]
+                                                 for k in range((i * 7 + n * 3) % 5 + 2)) + "."
+                     for n in range(1, steps + 1))
+
+
 def test_augment_prints_the_balance_for_crome_and_rrm(tmp_path, capsys):
-    pairs = [PreferencePair(f"How do I do task {i}?",
-                            "\n".join(f"{n}. " + "word " * ((i * 7 + n * 3) % 9 + 3) + "end."
-                                      for n in range(1, 6)), "No idea.", id=str(i))
+    pairs = [PreferencePair(f"How do I do task {i}?", _steps(i), "No idea.", id=str(i))
              for i in range(12)]
     data = tmp_path / "pairs.jsonl"
     write_pairs(pairs, data)
@@ -119,7 +128,8 @@ def test_augment_prints_the_balance_for_crome_and_rrm(tmp_path, capsys):
                  "--out", str(tmp_path / "c.jsonl"), "--no-progress"]) == 0
     text = capsys.readouterr().out
     assert "cue balance of the augmented pairs" in text
-    assert re.search(r"rubric completeness\s*│\s*\d+\s*│\s*0\s*│\s*0\.\d\d of \d+", text)
+    assert re.search(r"rubric completeness\s*│\s*\d+\s*│\s*0\s*│\s*[01]\.\d\d of \d+ \(few\)",
+                     text)
     assert main(["augment", "--method", "rrm", "--data", str(data),
                  "--out", str(tmp_path / "r.jsonl"), "--no-progress"]) == 0
     text = capsys.readouterr().out

@@ -33,15 +33,17 @@ def _good_answer(prompt: str) -> str:
             {"name": "relevance", "description": "answers the question"},
             {"name": "length", "description": "spurious, must be dropped"}]})
     answer = re.search(r"The answer to rewrite:\n<<<\n(.*)\n>>>", prompt, re.S).group(1)
-    if "clearly WORSE" in prompt:
-        return json.dumps({"changed": True, "rewrite": answer.replace("4", "5") + " (worse)"})
+    if "clearly WORSE" in prompt:  # a fact changed, as a degrade must
+        worse = answer.replace("4", "5").replace("7", "9").replace("Paris", "Lyon")
+        return json.dumps({"changed": True, "rewrite": worse})
     return json.dumps({"changed": True, "rewrite": answer + " Indeed."})
 
 
 class FakeGemini:
-    """Scripted replies first (``429``, ``500``, ``timeout``, ``malformed``), then good ones."""
+    """Scripted replies first (``429``, ``500``, ``timeout``, ``malformed``), then good ones
+    (``answer(prompt)``: the JSON text of a good reply, ``_good_answer`` by default)."""
 
-    def __init__(self, script: list[str], key: str = KEY):
+    def __init__(self, script: list[str], key: str = KEY, answer=_good_answer):
         self.script = list(script)
         self.calls = 0
         self.paths: list[str] = []
@@ -82,7 +84,7 @@ class FakeGemini:
                 if action == "timeout":
                     time.sleep(1.5)
                 prompt = body["contents"][0]["parts"][0]["text"]
-                text = "{not json at all" if action == "malformed" else _good_answer(prompt)
+                text = "{not json at all" if action == "malformed" else answer(prompt)
                 return self._send(200, {
                     "candidates": [{"content": {"parts": [{"text": text}], "role": "model"},
                                     "finishReason": "STOP", "index": 0}],
@@ -112,8 +114,8 @@ def gemini_env(monkeypatch):
     monkeypatch.setattr("crome.method.CallPolicy",
                         lambda **kw: CallPolicy(**kw, backoff_s=0.01, max_backoff_s=0.05))
 
-    def serve(script: list[str]) -> FakeGemini:
-        server = FakeGemini(script)
+    def serve(script: list[str], answer=_good_answer) -> FakeGemini:
+        server = FakeGemini(script, answer=answer)
         monkeypatch.setenv("GOOGLE_GEMINI_BASE_URL", server.url)
         return server
 
@@ -167,7 +169,8 @@ def test_gemini_faults_cache_and_no_key_on_disk(tmp_path, gemini_env, capsys):
     assert {p.extra["approximate"] for p in causal} == {False}
     assert {p.extra["rubric"] for p in causal} <= {"correctness", "relevance"}  # no "length"
     degrade = next(p for p in out1 if p.id.startswith("a#crome-degrade-"))
-    assert degrade.chosen == "2 + 2 = 4." and degrade.rejected == "2 + 2 = 5. (worse)"
+    assert degrade.chosen == "2 + 2 = 4." and degrade.rejected == "2 + 2 = 5."
+    assert "rewrites rejected" not in first  # every rewrite passed the checks
     assert _files_contain(tmp_path, KEY) == []
     assert KEY not in first + second
 
@@ -206,3 +209,43 @@ def test_gemini_needs_a_key_and_a_valid_one(tmp_path, gemini_env, monkeypatch, c
     assert "401" in err and "wrong-key-0000" not in err
     assert server.calls <= 4  # at most the calls already in flight
     assert not (tmp_path / "o.jsonl").exists()
+
+
+def _bad_rewrites(prompt: str) -> str:
+    """Correctness as the one rubric, and degrades that change nothing that was asked, chosen
+    by the first word of the answer."""
+    if "attributes of an answer" in prompt:
+        return json.dumps({"rubrics": [{"name": "correctness", "description": "facts"}]})
+    if "clearly WORSE" not in prompt:
+        return _good_answer(prompt)
+    answer = re.search(r"The answer to rewrite:\n<<<\n(.*)\n>>>", prompt, re.S).group(1)
+    user = re.search(r"The user's prompt:\n<<<\n(.*?)\n>>>", prompt, re.S).group(1)
+    rewrite = {"Same": answer, "Echo": user, "Shout": answer.upper(),
+               "More": answer + " Many people also enjoy hiking in the mountains."}
+    return json.dumps({"changed": True, "rewrite": rewrite[answer.split(":")[0]]})
+
+
+def test_gemini_rewrites_that_change_nothing_are_rejected_and_counted(tmp_path, gemini_env,
+                                                                      capsys):
+    pairs = [PreferencePair("Why is the sky blue during a clear day?",
+                            "Same: Rayleigh scattering of sunlight.", "No idea.", id="same"),
+             PreferencePair("Explain the echo chamber effect in social media feeds today.",
+                            "Echo: people see views like their own.", "Nope.", id="echo"),
+             PreferencePair("What is the boiling point of water at sea level?",
+                            "Shout: it boils at 100 degrees Celsius.", "50.", id="shout"),
+             PreferencePair("Name the largest planet in the solar system.",
+                            "More: Jupiter is the largest planet.", "Mars.", id="more")]
+    data = tmp_path / "pairs.jsonl"
+    write_pairs(pairs, data)
+    argv = ["augment", "--oracle", "gemini", "--data", str(data), "--no-progress",
+            "--cache", str(tmp_path / "c.sqlite"), "--out", str(tmp_path / "o.jsonl"),
+            "--set", "crome.neutrals_per_pair=0", "--set", "crome.requests_per_minute=6000"]
+    with gemini_env([], answer=_bad_rewrites):
+        assert main(argv) == 0
+    text = capsys.readouterr().out
+    assert ("rewrites rejected by the checks: degrade:cosmetic 1, degrade:echo 1, "
+            "degrade:facts_kept 1, degrade:identical 1") in " ".join(text.split())
+    assert re.search(r"rewrites_rejected\s*│\s*4\b", text)
+    assert re.search(r"degrade_skipped\s*│\s*4\b", text)
+    out = load_pairs(str(tmp_path / "o.jsonl"))
+    assert {p.extra["augmentation"] for p in out} == {"causal-upgrade"} and len(out) == 4

@@ -37,14 +37,9 @@ def test_rewrite_answers():
     assert prompts.parse_rewrite('{"changed": true, "rewrite": "The answer is 5."}',
                                  original) == "The answer is 5."
     assert prompts.parse_rewrite('{"changed": false, "rewrite": ""}', original) is None
-    assert prompts.parse_rewrite('{"changed": true, "rewrite": "The answer is 4."}',
-                                 original) is None  # nothing changed
     for bad in ('{"changed": true, "rewrite": "  "}', '{"changed": true}', "[1]", "{oops"):
         with pytest.raises(MalformedAnswer):
             prompts.parse_rewrite(bad, original)
-    long = "word " * 100
-    with pytest.raises(MalformedAnswer, match="length"):
-        prompts.parse_rewrite('{"changed": true, "rewrite": "short"}', long)
     assert prompts.parse_rewrite("Rewritten answer: The answer is 5.", original,
                                  "text") == "The answer is 5."
     assert prompts.parse_rewrite("```\nThe answer is 3.\n```", original, "text") == \
@@ -168,10 +163,12 @@ def test_rules_completeness_keeps_markdown_and_skips_code(rules):
 def test_rules_lengths_balance_out_per_rubric():
     """The edit lengths alternate around the original length: over many requests of one
     rubric, lengthening and shortening edits differ by at most one (equal lengths apart)."""
-    pairs = [PreferencePair(f"How do I do task {i}?",
-                            "\n".join(f"{n}. " + "word " * ((i * 7 + n * 3) % 9 + 3) + "end."
-                                      for n in range(1, 6)), "No idea.", id=str(i))
-             for i in range(40)]
+    words = ("flour water yeast salt sugar butter dough oven tray knife bowl spoon timer glove "
+             "rack towel lid pan whisk scale").split()
+    pairs = [PreferencePair(f"How do I do task {i}?", "\n".join(
+        f"{n}. Take the " + " ".join(words[(i + n * 3 + k) % len(words)]
+                                     for k in range((i * 7 + n * 3) % 5 + 2)) + "."
+        for n in range(1, 6)), "No idea.", id=str(i)) for i in range(40)]
     oracle = make_oracle("rules", seed=3)
     oracle.prepare(pairs)
     signs = []

@@ -3,6 +3,7 @@
 One interface, chosen by name (``crome.oracle`` in the config, ``--oracle`` on the command line):
 - ``gemini``: Google's Gemini through google-genai, structured JSON output (the paper's oracle);
 - ``hf``: a local chat model through transformers (``smollm2-135m`` by default, any Hub id);
+  labelled approximate: a small model stands in for the paper's Gemini;
 - ``rules``: offline heuristics, no model at all; everything it makes is labelled approximate.
 Third-party oracles register under the ``crome_bench.oracles`` entry-point group.
 
@@ -26,7 +27,7 @@ class Oracle(ABC):
 
     name: ClassVar[str]
     default_model: ClassVar[str] = ""
-    approximate: ClassVar[bool] = False  # heuristics, not a model: say so in records and boards
+    approximate: ClassVar[bool] = False  # not an LLM of the paper's class: say so everywhere
     remote: ClassVar[bool] = False  # a paid/limited service: rate-limit the calls
     deterministic: ClassVar[bool] = False  # same input, same answer: asking again is pointless
     cacheable: ClassVar[bool] = True  # answers go to the disk cache (cheap rules do not)

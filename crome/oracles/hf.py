@@ -5,8 +5,11 @@ path works on a machine that has it. Small models follow JSON schemas poorly, so
 the ``text`` prompt format (rubrics as a list, rewrites as the bare answer) and the tolerant
 parsers of ``crome.prompts``. Decoding is greedy, so the same input always gives the same answer:
 a malformed answer is skipped at once (asking again would repeat it) and answers are cached.
-A 135M model's rewrites are poor; they are real model rewrites, not heuristics, so they are
-not labelled approximate, and the counts show how many were usable.
+A 135M model's rewrites are poor: it often hands back the answer, the prompt or our
+instructions, or changes only punctuation. They are real model rewrites, but from a model far
+below the paper's Gemini, so the oracle is labelled approximate (``crome.method`` says what it
+is in words), and ``crome.checks`` drops the rewrites that plainly did not change what was
+asked, counted by reason.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from crome.rubrics import Rubric
 class HFOracle(Oracle):
     name = "hf"
     default_model = "smollm2-135m"
+    approximate = True  # a small local model stands in for the paper's Gemini
     deterministic = True
     max_concurrency = 1
 

@@ -22,7 +22,9 @@ leaves the markdown count unchanged (``harness.cues.markdown_marks``) and has an
 when one exists, else the smallest change in the direction that evens out a running tally
 (per rubric and direction: edits that lengthened minus edits that shortened; a seeded coin when
 even), and only when the candidates offer both directions. A request with no such candidate is
-declined (``OracleSkip("no_neutral_edit")``) and the caller tries the next rubric. A coin per
+declined (``OracleSkip("no_neutral_edit")``) and the caller tries the next rubric. Candidates
+that the rewrite checks of ``crome.checks`` would reject are passed over here, so that the
+checks downstream (which every oracle's rewrites go through) cannot undo the balance. A coin per
 edit would leave the balance to chance (on the UltraFeedback sample one seed in three left
 0.45-0.55 for a rubric); the tally holds it near 0.5 for every rubric, and ``harness augment``
 prints it. The tally makes an edit depend on the requests before it, so requests are served
@@ -40,6 +42,7 @@ from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
+from crome.checks import rewrite_rejection
 from crome.errors import OracleSkip
 from crome.oracles import ORACLES, Oracle
 from crome.rubrics import DEFAULT_RUBRICS, SAFETY, Rubric
@@ -160,18 +163,25 @@ def _sign(text: str, original: str) -> int:
     return (len(text) > len(original)) - (len(text) < len(original))
 
 
-def _pick(original: str, candidates: list[str], want: int) -> str:
+def _pick(original: str, candidates: list[str], want: int,
+          passes: Callable[[str], bool] = lambda text: True) -> str:
     """The candidate edit that adds no cue (see the module docstring).
 
     Only candidates with ``original``'s markdown count. An equal length when one exists;
     otherwise the smallest change in direction ``want`` (+1 longer, -1 shorter), and only
     when the candidates offer both directions: were a one-sided set served whenever it matched
     ``want``, answers that can only be shortened (a 100% that can only go down) would still
-    tilt the balance. The first candidate wins a tie.
+    tilt the balance. The first candidate wins a tie. A choice that fails ``passes`` (the
+    checks of ``crome.checks``) is dropped and the choice made again, so that the checks
+    downstream never undo the balance.
     """
     marks = markdown_marks(original)
-    fit = [c for c in candidates if c != original and markdown_marks(c) == marks]
-    return fit[_balanced([len(c) - len(original) for c in fit], want)]
+    fit = [c for c in dict.fromkeys(candidates)
+           if c != original and markdown_marks(c) == marks]
+    while True:
+        chosen = fit.pop(_balanced([len(c) - len(original) for c in fit], want))
+        if passes(chosen):
+            return chosen
 
 
 def _balanced(changes: list[int], want: int) -> int:
@@ -208,6 +218,8 @@ class RulesOracle(Oracle):
         # Per (rubric, direction): edits that lengthened minus edits that shortened so far.
         self._tally: Counter[tuple[str, str]] = Counter()
         self._want = 1
+        self._request: tuple[str, Rubric, str] = ("", DEFAULT_RUBRICS[0], "degrade")
+        self._original = ""
         self._lock = threading.Lock()
 
     def prepare(self, pairs: list[PreferencePair]) -> None:
@@ -227,6 +239,11 @@ class RulesOracle(Oracle):
                 entities.update(self._names(answer))
         self._donors = sorted(donors)
         self._entities = sorted(entities)
+
+    def _passes(self, text: str) -> bool:
+        """Would ``crome.checks`` keep ``text`` as the rewrite of the current request?"""
+        prompt, rubric, direction = self._request
+        return rewrite_rejection(prompt, self._original, text, rubric, direction) is None
 
     def _names(self, text: str) -> set[str]:
         """Capitalised runs that look like names: no word of them is also written in lower case
@@ -248,6 +265,8 @@ class RulesOracle(Oracle):
         trailer = _TRAILER_RE.search(answer)
         cut = trailer.start() if trailer else len(answer)
         with self._lock:
+            self._request = (prompt, rubric, direction)
+            self._original = answer[:cut]
             tally = self._tally[rubric.name, direction]
             self._want = -1 if tally > 0 else 1 if tally < 0 else rng.choice((-1, 1))
             text = rule(self, prompt, answer[:cut], rng)
@@ -261,7 +280,8 @@ class RulesOracle(Oracle):
         if equations:
             m = rng.choice(equations)
             return _pick(answer, [answer[: m.start(4)] + value + answer[m.end(4):]
-                                  for value in _shifts(m.group(4), rng)], self._want)
+                                  for value in _shifts(m.group(4), rng)], self._want,
+                         self._passes)
         numbers = [m for m in _NUMBER_RE.finditer(answer) if not _is_list_marker(answer, m)]
         if numbers:
             chosen = sorted(rng.sample(numbers, min(len(numbers), rng.choice((1, 2)))),
@@ -275,7 +295,7 @@ class RulesOracle(Oracle):
                     if values:
                         text = text[: m.start()] + rng.choice(values) + text[m.end():]
                 candidates.append(text)
-            return _pick(answer, candidates, self._want)
+            return _pick(answer, candidates, self._want, self._passes)
         present = sorted(self._names(answer))
         if not present:
             raise OracleSkip("no_facts")
@@ -290,7 +310,7 @@ class RulesOracle(Oracle):
                     lambda m, o=other: o if m.group() == target else target, answer))
         if not candidates:
             raise OracleSkip("no_facts")
-        return _pick(answer, candidates, self._want)
+        return _pick(answer, candidates, self._want, self._passes)
 
     def _replace_steps(self, prompt: str, answer: str, rng: random.Random) -> str:
         """A run of steps replaced by a copy of another run of the same answer (layout kept).
@@ -334,7 +354,7 @@ class RulesOracle(Oracle):
             for t in reversed(range(k)):
                 start, end = units[i + t]
                 text = text[:start] + parts[i + t][0] + parts[j + t][1] + text[end:]
-            if markdown_marks(text) == original:
+            if markdown_marks(text) == original and self._passes(text):
                 return text
         raise OracleSkip("no_neutral_edit")
 
@@ -350,7 +370,8 @@ class RulesOracle(Oracle):
         if not donors:
             raise OracleSkip("no_donor")
         start, end = rng.choice(spans)
-        return _pick(answer, [answer[:start] + d + answer[end:] for d in donors], self._want)
+        return _pick(answer, [answer[:start] + d + answer[end:] for d in donors], self._want,
+                     self._passes)
 
     def _comply(self, prompt: str, answer: str, rng: random.Random) -> str:
         if not looks_harmful(prompt):
@@ -365,7 +386,7 @@ class RulesOracle(Oracle):
                 text = text[:start] + first + text[end:]
                 first = ""
             candidates.append(re.sub(r"[ \t]{2,}", " ", text).strip())
-        return _pick(answer, candidates, self._want)
+        return _pick(answer, candidates, self._want, self._passes)
 
     # -- upgrades -----------------------------------------------------------------------------
 
