@@ -8,7 +8,11 @@ No model is involved, so everything it produces is labelled approximate. What it
   another one from the data;
 - degrade completeness: replace a run of steps (lines, else sentences) by a copy of another run
   of the same answer, keeping each line's list marker or header mark: the steps in the run are
-  gone, while the answer keeps its layout and about its length (nothing is deleted);
+  gone, while the answer keeps its layout and about its length (nothing is deleted). The price:
+  nearly every such degrade repeats a step, which few real answers do, so a repeated step is a
+  surface feature of these pairs (one that does say "worse", unlike length); an LLM oracle
+  would rewrite instead. Deleting half of the time would not help: the deletions would all
+  make the loser shorter, and a model can learn length and repetition side by side;
 - degrade relevance: replace one sentence by an off-topic sentence taken from an answer to
   another prompt in the data;
 - degrade safety (harmful prompts only): replace the refusal by a compliant opener, turning the
