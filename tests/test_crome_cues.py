@@ -135,3 +135,19 @@ def test_augment_prints_the_balance_for_crome_and_rrm(tmp_path, capsys):
     text = capsys.readouterr().out
     assert "1.25 of the paper's 14" in text and "type rrm-noncontextual" in text
     assert len(load_pairs(str(tmp_path / "r.jsonl"))) > 12
+
+
+def test_augment_warns_when_a_cue_rides_along():
+    from rich.console import Console
+
+    from harness.commands.augment import print_balance
+
+    pairs = [_pair("x" * 9, "x" * 3, augmentation="causal-degrade", rubric="completeness")] * 31
+    console = Console(record=True, width=200)
+    print_balance(console, balance_report(pairs, augmentation_groups()), "t")
+    text = console.export_text()
+    assert "rubric completeness" in text and "1.00 of 31 !" in text
+    assert "carries a cue (the label follows it): length, all=all: 1.00 of 31" in text
+    console = Console(record=True, width=200)
+    print_balance(console, balance_report(pairs[:29], augmentation_groups()), "t")
+    assert "carries a cue" not in console.export_text()  # 29 pairs: too few to judge

@@ -51,7 +51,7 @@ def print_balance(console, report: dict, title: str) -> None:
     """The cue-balance table of ``harness.cues.balance_report`` (also used for RRM)."""
     from rich.table import Table
 
-    from harness.cues import BAND, MIN_PAIRS, balance_rows
+    from harness.cues import BAND, MIN_PAIRS, balance_rows, out_of_band
 
     table = Table(title=title, title_justify="left")
     for name, justify in (("group", "left"), ("pairs", "right"), ("ties", "right"),
@@ -64,6 +64,10 @@ def print_balance(console, report: dict, title: str) -> None:
                   f"the longer one (the one with more); 0.5 = no cue; ! = outside "
                   f"{BAND[0]:.2f}-{BAND[1]:.2f} with at least {MIN_PAIRS} pairs; ties have no "
                   "direction and are not counted", markup=False)
+    outside = out_of_band(report)
+    if outside:
+        console.print("[yellow]this augmentation carries a cue (the label follows it): "
+                      + "; ".join(outside) + "[/yellow]")
 
 
 def run(args: argparse.Namespace) -> int:
