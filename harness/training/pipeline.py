@@ -2,7 +2,8 @@
 the vanilla filter RM first when the method needs one), train, and record what happened.
 
 Everything lands in one output folder: ``heldout.jsonl`` (never trained on), ``train_pairs.jsonl``
-(exactly what the trainer saw), ``method.json`` (augmentation counts), ``model/`` (the RM) and,
+(exactly what the trainer saw), ``method.json`` (augmentation counts), ``train_log.jsonl``
+(loss, gradient norm and pairs per optimizer step), ``model/`` (the RM) and,
 for filtering methods, ``filter-vanilla/`` (the baseline RM). Each step is skipped when its output
 exists for the same settings, so rerunning a killed command resumes it.
 """

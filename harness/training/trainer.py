@@ -35,6 +35,7 @@ from harness.training.modes import MODES, ModeContext
 
 META_FILE = "crome_bench.json"
 STATE_FILE = "trainer_state.json"
+LOG_FILE = "train_log.jsonl"
 
 
 @dataclass
@@ -84,7 +85,11 @@ def train_reward_model(pairs: list[PreferencePair], config: Config, out_dir: str
     # bf16 autocast is applied below rather than through Accelerator(mixed_precision=...):
     # accelerate fixes that once per process, and one process may train at both precisions.
     # "no" is explicit so that an `accelerate config` file cannot override train.precision.
-    accelerator = Accelerator(cpu=not torch.cuda.is_available(), mixed_precision="no")
+    # step_scheduler_with_optimizer=False: otherwise accelerate steps the LR schedule once per
+    # process per step (it assumes each process has its own dataloader), so a 2-process run
+    # decayed the learning rate twice as fast; our plan already counts global steps.
+    accelerator = Accelerator(cpu=not torch.cuda.is_available(), mixed_precision="no",
+                              step_scheduler_with_optimizer=False)
     bf16 = resolve_dtype(tcfg.precision, accelerator.device) == torch.bfloat16
     tokenizer = load_tokenizer(cfg.backbone)
     encoded = encode_pairs(tokenizer, pairs, cfg.max_length, cfg.form)
@@ -104,6 +109,7 @@ def train_reward_model(pairs: list[PreferencePair], config: Config, out_dir: str
 
     start = _resume(accelerator, ckpt_dir, identity)
     rank, world = accelerator.process_index, accelerator.num_processes
+    log = _StepLog(out / LOG_FILE, start) if accelerator.is_main_process else None
     from harness.scoring.forward import rewards
 
     pad_id = tokenizer.pad_token_id
@@ -112,7 +118,7 @@ def train_reward_model(pairs: list[PreferencePair], config: Config, out_dir: str
     model.train()
     for step in range(start, len(plan)):
         batch = [encoded[i] for i in plan[step]]
-        shard = batch[rank::world]
+        shard = shard_of(batch, rank, world)
         ids = [e.chosen for e in shard] + [e.rejected for e in shard]
         with torch.autocast(accelerator.device.type, dtype=torch.bfloat16, enabled=bf16):
             scores = rewards(model, ids, pad_id, accelerator.device).float()
@@ -126,19 +132,30 @@ def train_reward_model(pairs: list[PreferencePair], config: Config, out_dir: str
                              margin=tcfg.margin, center=tcfg.center_rewards,
                              normaliser=len(batch) / world)
         accelerator.backward(loss)
-        if tcfg.max_grad_norm:
-            accelerator.clip_grad_norm_(params, tcfg.max_grad_norm)
+        # The norm of the (already all-reduced) gradient; an infinite bound clips nothing.
+        grad_norm = accelerator.clip_grad_norm_(params, tcfg.max_grad_norm or float("inf"))
         optimizer.step()
         scheduler.step()
         optimizer.zero_grad(set_to_none=True)
-        seen += len(batch)
+        # DDP averages the ranks' gradients, so the loss trained on is the mean of the ranks'
+        # losses (each normalised by len(batch) / world): the loss of the whole batch, as one
+        # process computes it. The pairs the ranks saw add up to the batch.
+        totals = accelerator.reduce(
+            torch.tensor([float(loss.detach()) / world, float(len(shard))], dtype=torch.float64,
+                         device=accelerator.device), reduction="sum")
+        batch_loss, batch_pairs = float(totals[0]), int(totals[1])
+        seen += batch_pairs
+        if log:
+            log.write(step, batch_loss, float(grad_norm), batch_pairs)
         if progress:
             rate = seen / (time.perf_counter() - began)
-            progress.update(loss=float(loss) * world, rate=rate)
+            progress.update(loss=batch_loss, rate=rate)
         if (step + 1) % tcfg.save_every == 0 and step + 1 < len(plan):
             _checkpoint(accelerator, ckpt_dir, identity, step + 1)
     if progress:
         progress.close()
+    if log:
+        log.close()
     seconds = time.perf_counter() - began
 
     accelerator.wait_for_everyone()
@@ -151,6 +168,49 @@ def train_reward_model(pairs: list[PreferencePair], config: Config, out_dir: str
         shutil.rmtree(ckpt_dir, ignore_errors=True)
     accelerator.wait_for_everyone()
     return result
+
+
+def shard_of(batch: list, rank: int, world: int) -> list:
+    """The part of a batch that process ``rank`` of ``world`` trains on: every world-th pair
+    from ``rank`` on, so the shards partition the batch (the plan gives each process >= 1)."""
+    return batch[rank::world]
+
+
+class _StepLog:
+    """``train_log.jsonl``: one row per optimizer step (loss of the whole batch, gradient norm
+    after averaging across processes, pairs seen). A resumed run drops the rows from its
+    checkpoint's step on, so the file always describes exactly one run."""
+
+    def __init__(self, path: Path, start: int):
+        rows = []
+        if start and path.exists():  # a kill may have cut the last line: keep whole rows only
+            rows = [json.dumps(row) for row in _parsed_rows(path) if row["step"] < start]
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.handle = path.open("w", encoding="utf-8")
+        self.handle.writelines(row + "\n" for row in rows)
+
+    def write(self, step: int, loss: float, grad_norm: float, pairs: int) -> None:
+        self.handle.write(json.dumps({"step": step, "loss": loss, "grad_norm": grad_norm,
+                                      "pairs": pairs}) + "\n")
+        self.handle.flush()
+
+    def close(self) -> None:
+        self.handle.close()
+
+
+def _parsed_rows(path: Path) -> list[dict[str, Any]]:
+    rows = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        try:
+            rows.append(json.loads(line))
+        except json.JSONDecodeError:
+            continue
+    return rows
+
+
+def read_step_log(out_dir: str | Path) -> list[dict[str, Any]]:
+    """The rows of a training folder's ``train_log.jsonl``, one per optimizer step."""
+    return _parsed_rows(Path(out_dir) / LOG_FILE)
 
 
 def _finished(model_dir: Path, identity: dict) -> TrainResult | None:
