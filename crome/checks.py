@@ -22,6 +22,9 @@ are the checks text alone allows, each with a short reason that is counted per r
   rubrics may be degraded by adding (an off-topic aside, unsafe content), so they are not held
   to this.
 
+- ``only_removed``: an upgrade of a coverage rubric (completeness, detail, steps, ...) that
+  only left text out (its words are the answer's, in order): it cannot cover more.
+
 The checks run where the rewrites are used (``crome.augment``), not inside the oracles, so
 cached answers are checked too and a change here needs no new oracle calls. They run for
 every oracle; ``rules`` builds its edits to pass them.
@@ -36,8 +39,9 @@ from crome.prompts import SCAFFOLDING
 from crome.rubrics import Rubric
 
 ECHO_MIN = 5  # content words a rewrite needs before it can be called the prompt's echo
-REASONS = ("identical", "echo", "repeats", "length", "cosmetic", "facts_kept")
+REASONS = ("identical", "echo", "repeats", "length", "cosmetic", "facts_kept", "only_removed")
 FACT_RUBRICS = re.compile(r"correct|accura|fact|complete|step|detail|precis|thorough|numer|truth")
+COVERAGE_RUBRICS = re.compile(r"complete|step|detail|thorough|cover")
 # Function words: changing only these is cosmetic. Negations (not, no, never) are not among
 # them: "is not a mammal" says the opposite.
 STOPWORDS = frozenset(
@@ -95,4 +99,6 @@ def rewrite_rejection(prompt: str, original: str, rewrite: str, rubric: Rubric,
     if (direction == "degrade" and FACT_RUBRICS.search(rubric.name) and _only_added(old, new)
             and len(_NEGATION_RE.findall(rewrite)) == len(_NEGATION_RE.findall(original))):
         return "facts_kept"
+    if direction == "upgrade" and COVERAGE_RUBRICS.search(rubric.name) and _only_added(new, old):
+        return "only_removed"
     return None

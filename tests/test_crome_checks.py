@@ -36,6 +36,7 @@ A = "Mars has 2 moons, Phobos and Deimos. Phobos is the larger one."
     ("Mars has 2 moons, Phobos and Deimos. Phobos is the larger one. Both are small.",
      COMPLETENESS, "degrade", "facts_kept"),
     ("\n".join(["Phobos is a moon of Mars, I say."] * 3), CORRECTNESS, "degrade", "repeats"),
+    ("Mars has 2 moons, Phobos and Deimos.", COMPLETENESS, "upgrade", "only_removed"),
     ("Mars.", CORRECTNESS, "degrade", None),  # short original: length is not judged
 ])
 def test_rejections(rewrite, rubric, direction, reason):
@@ -56,6 +57,7 @@ def test_rejections(rewrite, rubric, direction, reason):
     ("Mars has 2 moons, Phobos and Deimos. Phobos, about 22 km across, is the larger one.",
      Rubric("detail"), "upgrade"),  # upgrades may only add
     ("3", CORRECTNESS, "degrade"),
+    ("Mars has 2 moons, Phobos and Deimos.", CORRECTNESS, "upgrade"),  # a wrong claim cut
 ])
 def test_real_changes_pass(rewrite, rubric, direction):
     assert rewrite_rejection(Q, A, rewrite, rubric, direction) is None
