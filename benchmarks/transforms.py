@@ -2,9 +2,10 @@
 
 Applies each registered rule-based transform (``kind == "rule"``) to every RewardBench pair it is
 meant for (by subset), as ``transforms apply --transform rule`` does, and times each one. Prints,
-per transform, the pairs it applies to, the no-op rate (pairs left unchanged) and the seconds it
-took; then the total and its ratio to the 60 s goal. Exits 1 when any no-op rate is 10% or more
-or the total is 60 s or more; exits 0 otherwise.
+per transform, the pairs it applies to, the pairs changed on both sides, the one-sided edits it
+undid (``transforms.base.transform_pair``), the no-ops (nothing to edit on either side), the
+no-op rate and the seconds it took; then the total and its ratio to the 60 s goal. Exits 1 when
+any no-op rate is 10% or more or the total is 60 s or more; exits 0 otherwise.
 
 Usage: python -m benchmarks.transforms [RB_JSONL] [--seed S]
 The data is RB_JSONL, or ``$CROME_BENCH_DATASETS`` / ``../shared/datasets`` (the filtered
@@ -24,9 +25,9 @@ from harness.commands.transforms import NOOP_LIMIT
 GOAL_S = 60.0
 
 
-def run(pairs: list, seed: int = 0) -> list[tuple[str, int, int, float]]:
-    """(transform, pairs it applies to, pairs it left unchanged, seconds) per rule transform."""
-    from transforms import TRANSFORMS, applies_to, apply_to_pairs
+def run(pairs: list, seed: int = 0) -> list[tuple[str, int, dict[str, int], float]]:
+    """(transform, pairs it applies to, ``side_counts``, seconds) per rule transform."""
+    from transforms import TRANSFORMS, applies_to, side_counts, transform_pairs
 
     rows = []
     for name in TRANSFORMS.names():
@@ -35,9 +36,9 @@ def run(pairs: list, seed: int = 0) -> list[tuple[str, int, int, float]]:
             continue
         start = time.perf_counter()
         todo = [p for p in pairs if applies_to(t, p)]
-        done = apply_to_pairs(t, todo, seed)
+        done = transform_pairs(t, todo, seed)
         seconds = time.perf_counter() - start
-        rows.append((name, len(todo), sum(not changed for _, changed in done), seconds))
+        rows.append((name, len(todo), side_counts(done), seconds))
     return rows
 
 
@@ -62,17 +63,20 @@ def main(argv: list[str] | None = None) -> int:
     rows = run(pairs, args.seed)
     total = sum(seconds for *_, seconds in rows)
     print(f"{len(rows)} rule-based transforms on {len(pairs)} pairs of {data}")
-    print(f"{'transform':<20} {'pairs':>6} {'no-op':>6} {'no-op rate':>10} {'seconds':>8}")
+    print(f"{'transform':<20} {'pairs':>6} {'both':>6} {'one':>5} {'undone':>6} {'no-op':>6} "
+          f"{'no-op rate':>10} {'seconds':>8}")
     flagged = []
-    for name, n, noop, seconds in rows:
+    for name, n, counts, seconds in rows:
+        cells = (f"{name:<20} {n:>6} {counts['both']:>6} {counts['one']:>5} "
+                 f"{counts['undone']:>6} {counts['noop']:>6}")
         if not n:  # no pair of its subsets in this file
-            print(f"{name:<20} {n:>6} {noop:>6} {'n/a':>10} {seconds:>8.2f}")
+            print(f"{cells} {'n/a':>10} {seconds:>8.2f}")
             continue
-        rate = noop / n
+        rate = counts["noop"] / n
         mark = f"  <- no-op rate >= {NOOP_LIMIT:.0%}" if rate >= NOOP_LIMIT else ""
         if mark:
             flagged.append(name)
-        print(f"{name:<20} {n:>6} {noop:>6} {rate:>10.1%} {seconds:>8.2f}{mark}")
+        print(f"{cells} {rate:>10.1%} {seconds:>8.2f}{mark}")
     print(f"total: {total:.2f} s for {sum(n for _, n, _, _ in rows)} (transform, pair) "
           f"applications; {total / GOAL_S:.2f}x the {GOAL_S:.0f} s goal "
           f"({GOAL_S / total if total else float('inf'):.0f}x under it)")

@@ -1,8 +1,9 @@
 """One generic registry for every extension point (transforms, models, oracles, judges, ...).
 
 Built-ins register with a decorator; third-party packages add theirs through an entry-point
-group (``crome_bench.<kind>``), loaded lazily the first time the registry is read. Unknown names
-get a "did you mean" error, and two registrations under one name are refused.
+group (``crome_bench.<kind>``), loaded lazily the first time the registry is read; a plugin that
+fails to import is skipped with a warning naming it. Unknown names get a "did you mean" error,
+and two registrations under one name are refused.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import difflib
 import threading
 import types
+import warnings
 from collections.abc import Callable, Iterator
 from importlib.metadata import entry_points
 from typing import Generic, TypeVar
@@ -68,7 +70,14 @@ class Registry(Generic[T]):
                 return
             self._plugins_loaded = True
             for ep in entry_points(group=self.group):
-                loaded = ep.load()
+                try:
+                    loaded = ep.load()
+                except RegistryError:  # a name clash is the plugin author's to fix: refused
+                    raise
+                except Exception as err:  # a broken plugin must not take the others down
+                    warnings.warn(f"skipped {self.kind} plugin {ep.name!r} ({ep.value}): "
+                                  f"{type(err).__name__}: {err}", RuntimeWarning, stacklevel=2)
+                    continue
                 # An entry point may name a module (importing it ran its decorators) or the
                 # object itself, registered under the entry point's name.
                 if not isinstance(loaded, types.ModuleType):

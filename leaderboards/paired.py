@@ -42,6 +42,8 @@ def load_outcomes(entry: Entry) -> dict[str, Any]:
                            for suite in ACCURACY_SUITES}
     reword: dict[str, dict[str, tuple[int, int]]] = {}
     for r in _records(entry, "reword"):
+        if r.get("sides", "both") != "both":  # drops are taken on pairs changed on both sides
+            continue
         reword.setdefault(r["transform"], {})[r["key"]] = (int(r["original_correct"]),
                                                           int(r["correct"]))
     out["reword"] = reword

@@ -54,7 +54,9 @@ def build_markdown(entries: list[dict[str, Any]], runs: list[dict], images: dict
     if any(e["metrics"].get("reword") for e in entries):
         parts += ["## Transformed RewardBench (reWordBench-style)", "",
                   "Accuracy after each transform (drop from the same pairs unchanged, "
-                  "[95% paired CI]); positive drop = worse.", "",
+                  "[95% paired CI]); positive drop = worse. Both are taken on the pairs the "
+                  "transform changed on both sides; the counts of pairs changed on both sides, "
+                  "one side and neither are in the second column.", "",
                   render.reword_table(entries), "", "### Robustness summary", "",
                   render.robustness_table(entries), ""]
         if "drops" in images:

@@ -145,20 +145,32 @@ def transforms_of(entries: list[Entry]) -> list[str]:
     return names
 
 
+def sides_cell(entries: list[Entry], name: str) -> str:
+    """``both / one / neither`` pair counts of a transform (the first entry that ran it; the
+    same data and seed give every RM the same counts), ``–`` for results from before counts."""
+    for e in entries:
+        t = e["metrics"].get("reword", {}).get("transforms", {}).get(name)
+        if t and t.get("sides"):
+            return " / ".join(str(t["sides"].get(k, 0)) for k in ("both", "one", "neither"))
+    return "–"
+
+
 def reword_table(entries: list[Entry]) -> str:
-    """One row per transform, one column per RM: accuracy and drop from the original [CI]."""
+    """One row per transform, one column per RM: accuracy and drop from the original, on the
+    pairs changed on both sides; the pair counts by side changed come first."""
     names = transforms_of(entries)
     shown = [e for e in entries if e["metrics"].get("reword")]
     rows = []
     for name in names:
-        row = [name]
+        row = [name, sides_cell(shown, name)]
         for e in shown:
             t = e["metrics"]["reword"]["transforms"].get(name)
             row.append("–" if t is None else
                        f"{pct(t.get('accuracy'), with_ci=False)} "
                        f"({pct(t.get('drop'), signed=True)})")
         rows.append(row)
-    return table(["transform", *(label(e) for e in shown)], rows)
+    return table(["transform", "pairs changed: both / one / neither",
+                  *(label(e) for e in shown)], rows)
 
 
 def robustness_table(entries: list[Entry]) -> str:

@@ -37,9 +37,12 @@ def test_benchmark_prints_every_rule_transform(tmp_path, capsys):
     lines = {line.split()[0]: line.split() for line in out.splitlines() if line.strip()}
     for name in rule:
         assert name in lines, name
-    assert lines["add_quotes"][1:4] == ["1", "0", "0.0%"]
-    assert lines["code_minify"][1:4] == ["1", "0", "0.0%"]
-    assert lines["math_answer_format"][1:4] == ["0", "0", "n/a"]  # no math-prm pair here
+    # pairs, both, one, undone, no-op, no-op rate
+    assert lines["add_quotes"][1:7] == ["1", "1", "0", "0", "0", "0.0%"]
+    assert lines["code_minify"][1:7] == ["1", "1", "0", "0", "0", "0.0%"]
+    assert lines["math_answer_format"][1:7] == ["0", "0", "0", "0", "0", "n/a"]  # no math-prm
+    # Only the rejected response has a swappable word ("maybe"): undone, not a no-op.
+    assert lines["synonym_swap"][1:7] == ["1", "0", "0", "1", "0", "0.0%"]
     assert "paraphrase" not in lines  # model-based: not part of the rule benchmark
     assert "x the 60 s goal" in out and out.rstrip().endswith(
         "OK: every no-op rate < 10% and total < 60 s")

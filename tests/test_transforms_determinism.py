@@ -86,11 +86,16 @@ def test_random_transforms_depend_on_the_seed(name):
 
 
 def test_the_item_and_the_field_pick_the_stream():
+    noise = TRANSFORMS.get("char_substitution")
+    pair = pair_for("char_substitution")
+    same = dataclasses.replace(pair, rejected=pair.chosen)
+    edited, _ = apply_to_pair(noise, same, 0)
+    assert edited.chosen != edited.rejected  # same text, other field: other letters
     t = TRANSFORMS.get("twitter_url")
-    pair = pair_for("twitter_url")
-    same_text = dataclasses.replace(pair, rejected=pair.chosen)
+    same_text = dataclasses.replace(pair_for("twitter_url"), rejected=pair.chosen)
+    same_text = dataclasses.replace(same_text, chosen=pair.chosen)
     new, _ = apply_to_pair(t, same_text, 0)
-    assert new.chosen != new.rejected  # same text, other field: another URL
+    assert new.chosen == new.rejected  # pair_draw: one URL for both responses
     other_id, _ = apply_to_pair(t, dataclasses.replace(same_text, id="another"), 0)
     assert other_id.chosen != new.chosen
     other_subset, _ = apply_to_pair(t, dataclasses.replace(same_text, subset="llmbar-natural"), 0)

@@ -16,7 +16,7 @@ import transforms.generators as generators
 import transforms.model_based as mb
 from harness.cli import main
 from harness.data.schema import PreferencePair
-from transforms import TRANSFORMS, applies_to, apply_to_pairs
+from transforms import TRANSFORMS, applies_to, apply_to_pairs, transform_pairs
 from transforms.generators import GENERATORS, GenerationCache, cache_path
 
 REWRITES = {
@@ -128,13 +128,31 @@ def test_bad_outputs_are_rejected(cache, fake_sim):
              pair("Delivery usually takes 12 days.", "Keep the 3 keys safe.", 3)]
     gen = FakeGenerator()
     done = apply_to_pairs(t, pairs, 0, generator=gen)
-    assert [changed for _, changed in done] == [False, False, False, True]
-    for (new, _), old in zip(done[:3], pairs[:3], strict=True):
+    # Pair 3's chosen rewrite is fine, but its rejected one drops a number: the pair is rejected
+    # as a whole, so neither side carries a rewrite the other lacks.
+    assert [changed for _, changed in done] == [False, False, False, False]
+    for (new, _), old in zip(done, pairs, strict=True):
         assert (new.chosen, new.rejected) == (old.chosen, old.rejected)
-    assert done[3][0].chosen == "Shipping normally needs 12 days."
-    assert done[3][0].rejected == "Keep the 3 keys safe."  # number dropped: original kept
+    [applied] = transform_pairs(t, pairs[3:], 0, generator=gen)
+    assert (applied.sides, applied.undone) == ("neither", True)
+    texts = [text for p in pairs for text in (p.chosen, p.rejected)]
+    assert t.rejections(texts, gen) == {"numbers": 2, "empty": 1, "similarity": 2,
+                                        "accepted": 1}
     asked = [p.rsplit("Text:\n", 1)[1] for prompts, _ in gen.calls for p in prompts]
     assert "" not in asked  # an empty text is never sent
+
+
+def test_a_text_too_long_for_the_cap_is_not_rewritten(cache, fake_sim):
+    """A rewrite that could be cut at the token cap is never sent, and is counted."""
+    t = TRANSFORMS.get("paraphrase")
+    long = "Delivery usually takes 12 days. " * 80
+    assert mb.too_long(long) and not mb.too_long("Cats purr.")
+    gen = FakeGenerator()
+    [(new, changed)] = apply_to_pairs(t, [pair(long, "Cats purr.")], 0, generator=gen)
+    assert not changed and new.chosen == long
+    asked = [p.rsplit("Text:\n", 1)[1] for prompts, _ in gen.calls for p in prompts]
+    assert asked == ["Cats purr."]
+    assert t.rejections([long, "Cats purr."], gen) == {"too_long": 1, "accepted": 1}
 
 
 def test_back_translation_runs_two_steps(cache, fake_sim, monkeypatch):
@@ -176,7 +194,7 @@ def test_cli_applies_a_model_transform(cache, fake_sim, tmp_path, capsys):
     if "fake-test" not in GENERATORS:
         GENERATORS.add("fake-test", lambda: FakeGenerator("fake:cli"))
     source, out = tmp_path / "in.jsonl", tmp_path / "out.jsonl"
-    pairs = [pair("Delivery usually takes 12 days.", "Keep the 3 keys safe.", 0),
+    pairs = [pair("Delivery usually takes 12 days.", "It costs $5 and is quick.", 0),
              pair("Keep the 3 keys safe.", "Call me at noon.", 1),
              pair("a", "b", 2, subset="hep-python")]
     source.write_text("".join(json.dumps(dataclasses.asdict(p)) + "\n" for p in pairs))
@@ -187,6 +205,7 @@ def test_cli_applies_a_model_transform(cache, fake_sim, tmp_path, capsys):
     assert records[0]["chosen"] == "Shipping normally needs 12 days."
     printed = capsys.readouterr().out
     assert "50.0%" in printed and "no-op rate >= 10%: paraphrase" in printed
+    assert "rejected rewrites: paraphrase: 1 numbers, 1 empty" in printed
 
 
 def test_real_minilm_similarity_filter(cache):
@@ -198,8 +217,21 @@ def test_real_minilm_similarity_filter(cache):
     assert sims[0] > 0.8 and sims[1] > mb.MIN_SIMILARITY and sims[2] < 0.3
     assert mb.cosine_similarities(["Same text."], ["Same text."])[0] == pytest.approx(1.0)
     t = TRANSFORMS.get("paraphrase")
+    gen = FakeGenerator()
     [(new, changed)] = apply_to_pairs(
-        t, [pair("Delivery usually takes 12 days.", "Cats sleep a lot.")], 0,
-        generator=FakeGenerator())
-    assert changed and new.chosen == "Shipping normally needs 12 days."
-    assert new.rejected == "Cats sleep a lot."  # same numbers, but not similar: rejected
+        t, [pair("Delivery usually takes 12 days.", "Cats sleep a lot.")], 0, generator=gen)
+    # The rejected side's rewrite has the same numbers but is not similar: rejected, and with
+    # it the whole pair.
+    assert not changed and new.chosen == "Delivery usually takes 12 days."
+    assert t.rejections(["Delivery usually takes 12 days.", "Cats sleep a lot."], gen) == {
+        "accepted": 1, "similarity": 1}
+
+
+def test_real_minilm_similarity_reads_the_whole_text(cache):
+    """A rewrite whose first 256 tokens match but whose rest is unrelated must not pass."""
+    original = "The cat sat on the mat. " * 80
+    rewrite = ("The cat sat on the mat. " * 40
+               + "Bananas are yellow fruit grown in warm lands. " * 100)
+    head = mb.cosine_similarities([original[:600]], [rewrite[:600]])[0]
+    whole = mb.cosine_similarities([original], [rewrite])[0]
+    assert head > 0.99 and whole < mb.MIN_SIMILARITY

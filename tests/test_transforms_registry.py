@@ -128,7 +128,8 @@ def test_apply_writes_the_right_records(tmp_path, capsys):
     assert all(r["changed"] is True for r in records)
     first = records[0]
     assert first == {**PAIRS[0], "chosen": '"""It is 12 km away."""', "rejected": '"""Far."""',
-                     "label": "chosen", "transform": "add_quotes", "changed": True}
+                     "label": "chosen", "transform": "add_quotes", "changed": True,
+                     "sides": "both"}
     fenced = records[2]
     assert fenced["chosen"] == "```python\n    return x + 1\n```"
     assert fenced["prompt"] == PAIRS[1]["prompt"]
@@ -269,4 +270,19 @@ def test_plugin_clashing_with_a_builtin_is_refused(tmp_path):
     listed = run_cli(["transforms", "list", "--json"], site)
     assert listed.returncode == 2
     assert "transform 'add_quotes' is already registered (by builtin)" in listed.stderr
+    assert "Traceback" not in listed.stderr
+
+
+def test_a_broken_plugin_is_skipped_with_a_warning_naming_it(tmp_path):
+    site = make_plugin(tmp_path / "site", "[crome_bench.transforms]\n"
+                                          "shout = crome_shout_plugin\n"
+                                          "broken = crome_missing_plugin\n"
+                                          "typo = crome_shout_plugin:NO_SUCH_OBJECT\n")
+    listed = run_cli(["transforms", "list", "--json"], site)
+    assert listed.returncode == 0, listed.stderr
+    names = {r["name"] for r in json.loads(listed.stdout)}
+    assert "shout" in names and "broken" not in names and "typo" not in names
+    assert "skipped transform plugin 'broken' (crome_missing_plugin)" in listed.stderr
+    assert "ModuleNotFoundError" in listed.stderr
+    assert "skipped transform plugin 'typo' (crome_shout_plugin:NO_SUCH_OBJECT)" in listed.stderr
     assert "Traceback" not in listed.stderr

@@ -10,14 +10,20 @@ interface and ``README.md`` for a complete plugin example.
 from transforms import controlled, domain, extra, model_based, naturalistic  # noqa: F401
 from transforms.base import (
     CATEGORIES,
+    SIDES,
     TRANSFORMS,
+    Applied,
     TextContext,
     Transform,
     applies_to,
     apply_to_pair,
     apply_to_pairs,
+    side_counts,
     transform,
+    transform_pair,
+    transform_pairs,
 )
 
-__all__ = ["CATEGORIES", "TRANSFORMS", "TextContext", "Transform", "applies_to",
-           "apply_to_pair", "apply_to_pairs", "transform"]
+__all__ = ["CATEGORIES", "SIDES", "TRANSFORMS", "Applied", "TextContext", "Transform",
+           "applies_to", "apply_to_pair", "apply_to_pairs", "side_counts", "transform",
+           "transform_pair", "transform_pairs"]

@@ -10,7 +10,16 @@ without changing which response is better. It declares what it touches and where
   gets a cue the other lacks;
 - ``subsets`` / ``exclude_subsets``: the RewardBench subsets it applies to (``None`` = all);
 - ``preserves``: ``meaning`` or only ``ranking`` (e.g. appending unrelated code);
-- ``kind``: ``rule`` or ``model`` (needs a text generator); ``requires`` names resources.
+- ``kind``: ``rule`` or ``model`` (needs a text generator); ``requires`` names resources;
+- ``one_sided``: whether an edit that changes only one response may stand. By default it may
+  not: a one-sided edit is a cue by itself, so ``transform_pair`` undoes it and the pair counts
+  as changed on neither side (``Applied.undone`` says so);
+- ``pair_draw``: both responses draw from one RNG, so they get the same random choice (the same
+  appended snippet, handle or URL).
+
+Every pair comes out ``both`` (the prompt, or both responses, changed), ``one`` (one response
+only; only where ``one_sided`` allows it) or ``neither``; ``transforms apply`` and the ``reword``
+suite report the three counts, and the accuracy drop is taken on ``both`` pairs.
 
 Randomness comes only from the ``random.Random`` passed in, derived from (seed, transform name,
 pair key, field) by ``apply_to_pair``: the output depends on nothing else, and no transform may
@@ -73,6 +82,8 @@ class Transform:
     kind: str = "rule"
     requires: tuple[str, ...] = ()
     approximation: str | None = None  # says so when a transform stands in for something it is not
+    one_sided: bool = False  # may an edit of one response stand? (no: it is undone)
+    pair_draw: bool = False  # both responses get the same random draw
     doc: str = field(default="", repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -157,7 +168,8 @@ def transform(name: str, category: str, fields: str | tuple[str, ...], *,
         module = getattr(fn, "__module__", None) or "?"
         where = origin or ("builtin" if module.split(".")[0] == "transforms"
                            else f"plugin {module}")
-        (registry or TRANSFORMS).add(name, obj, origin=where)
+        # ``is None``, not ``or``: an empty registry is falsy (it has a length).
+        (TRANSFORMS if registry is None else registry).add(name, obj, origin=where)
         return fn
 
     return decorate
@@ -169,8 +181,28 @@ def applies_to(t: Transform, pair: PreferencePair) -> bool:
 
 
 def field_rng(seed: int, t: Transform, pair: PreferencePair, field_name: str) -> random.Random:
-    """The only RNG a transform sees: a function of (seed, transform, item, field)."""
+    """The only RNG a transform sees: a function of (seed, transform, item, field); with
+    ``pair_draw`` both responses share the field name ``responses``, hence one draw."""
+    if t.pair_draw and field_name in ("chosen", "rejected"):
+        field_name = "responses"
     return rng_for(seed, f"transform/{t.name}", pair.key, field_name)
+
+
+SIDES = ("both", "one", "neither")
+
+
+@dataclass(frozen=True)
+class Applied:
+    """One pair after a transform: the pair, which sides changed, whether a one-sided edit was
+    undone (then ``sides`` is ``neither`` and ``pair`` the original)."""
+
+    pair: PreferencePair
+    sides: str
+    undone: bool = False
+
+    @property
+    def changed(self) -> bool:
+        return self.sides != "neither"
 
 
 def _prompt_get(prompt: Any) -> tuple[str, int | None]:
@@ -185,7 +217,15 @@ def _prompt_get(prompt: Any) -> tuple[str, int | None]:
 
 def apply_to_pair(t: Transform, pair: PreferencePair, seed: int = 0, *,
                   generator: Any = None) -> tuple[PreferencePair, bool]:
-    """(transformed pair, whether any field changed). Fields are transformed independently."""
+    """(transformed pair, whether it changed): ``transform_pair`` without the sides."""
+    applied = transform_pair(t, pair, seed, generator=generator)
+    return applied.pair, applied.changed
+
+
+def transform_pair(t: Transform, pair: PreferencePair, seed: int = 0, *,
+                   generator: Any = None) -> Applied:
+    """The pair after ``t``, each field transformed with its own RNG; an edit of one response
+    alone is undone unless ``t.one_sided`` (see the module docstring)."""
     prompt_text, prompt_index = _prompt_get(pair.prompt)
     updates: dict[str, Any] = {}
     for name in t.fields:
@@ -203,17 +243,37 @@ def apply_to_pair(t: Transform, pair: PreferencePair, seed: int = 0, *,
         else:
             updates[name] = new
     if not updates:
-        return pair, False
-    return dataclasses.replace(pair, **updates), True
+        return Applied(pair, "neither")
+    responses = {"chosen", "rejected"} & set(updates)
+    if "prompt" in updates or len(responses) == 2:
+        return Applied(dataclasses.replace(pair, **updates), "both")
+    if not t.one_sided:
+        return Applied(pair, "neither", undone=True)
+    return Applied(dataclasses.replace(pair, **updates), "one")
 
 
-def apply_to_pairs(t: Transform, pairs: list[PreferencePair], seed: int = 0, *,
-                   generator: Any = None) -> list[tuple[PreferencePair, bool]]:
-    """``apply_to_pair`` over many pairs. A transform with a ``prefetch(texts, generator)``
+def transform_pairs(t: Transform, pairs: list[PreferencePair], seed: int = 0, *,
+                    generator: Any = None) -> list[Applied]:
+    """``transform_pair`` over many pairs. A transform with a ``prefetch(texts, generator)``
     method (the model-based ones) first gets every text at once, so it can generate in batches."""
     prefetch = getattr(t, "prefetch", None)
     if prefetch is not None:
         texts = [_prompt_get(p.prompt)[0] if name == "prompt" else getattr(p, name)
                  for p in pairs for name in t.fields]
         prefetch(texts, generator)
-    return [apply_to_pair(t, p, seed, generator=generator) for p in pairs]
+    return [transform_pair(t, p, seed, generator=generator) for p in pairs]
+
+
+def apply_to_pairs(t: Transform, pairs: list[PreferencePair], seed: int = 0, *,
+                   generator: Any = None) -> list[tuple[PreferencePair, bool]]:
+    """``transform_pairs`` as (pair, changed) tuples."""
+    return [(a.pair, a.changed) for a in transform_pairs(t, pairs, seed, generator=generator)]
+
+
+def side_counts(applied: list[Applied]) -> dict[str, int]:
+    """Pairs changed on both sides, one side, neither; of neither, the one-sided edits undone
+    (``undone``) and the pairs with nothing to edit (``noop``)."""
+    counts = {side: sum(a.sides == side for a in applied) for side in SIDES}
+    counts["undone"] = sum(a.undone for a in applied)
+    counts["noop"] = counts["neither"] - counts["undone"]  # nothing to edit on either side
+    return counts

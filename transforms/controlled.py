@@ -16,7 +16,14 @@ import string
 
 from harness.data.rewardbench import CODE_SUBSETS
 from transforms.base import TextContext, transform
-from transforms.text import prose_spans
+from transforms.text import (
+    ANSWER_SECTION,
+    after,
+    before,
+    ends_in_fence,
+    prose_spans,
+    starts_a_block,
+)
 
 NOT_CODE = {"exclude_subsets": CODE_SUBSETS}
 
@@ -26,17 +33,27 @@ def add_quotes(text: str, rng: random.Random, ctx: TextContext) -> str:
     """Wrap the response in triple double quotes (\"\"\"...\"\"\").
 
     Triple quotes, not one pair: a single ``"`` would blend with quotes the response already
-    has. Deterministic (no randomness).
+    has. A response that starts with a code fence or a heading, or ends with a code fence or a
+    final ``# Answer`` section, gets a newline between it and the quotes, so the fence still
+    opens and closes and the heading stays one. Exception (audit ``answers``): the closing
+    quotes follow the final answer, on their own line, since they wrap the whole response.
+    Deterministic (no randomness).
     """
-    return f'"""{text}"""'
+    head = "\n" if starts_a_block(text) else ""
+    tail = "\n" if ends_in_fence(text) or ANSWER_SECTION.search(text) else ""
+    return f'"""{head}{text}{tail}"""'
 
 
 PUNCT = re.escape(string.punctuation)
 # A space between a non-space character and a punctuation mark, and between a punctuation mark
 # and a non-space character (Brittlebench's PunctSpacesPerturbation, which cites reWordBench).
 _PUNCT_GAP = re.compile(rf"(?<=[^\s])(?=[{PUNCT}])|(?<=[{PUNCT}])(?=[^\s])")
-# Numbers keep their separators: 3.14, 1,000, 12:30, 1/2 and a bare decimal such as .7 stay whole.
-_NUMBER_WITH_SEPARATORS = re.compile(r"(?<![\w.])\.\d+(?:[.,:/]\d+)*|\d+(?:[.,:/]\d+)+")
+# Numbers keep their separators: 3.14, 1,000, 12:30, 1/2, 2020...0 and a bare .7 stay whole;
+# so do identifiers with an underscore (``Password_123``, ``H_AR_``) and codes that mix letters,
+# digits and inner punctuation (``doi:10.48550/arXiv.1706.03762``, ``v1.2``).
+_NUMBER_WITH_SEPARATORS = re.compile(
+    r"(?<![\w.])\.\d+(?:[.,:/]\d+)*|\d+(?:(?:[.,:/]|\.\.\.)\d+)+|\w*_\w*"
+    r"|(?<![\w./:-])(?=[\w./:-]*[A-Za-z])(?=[\w./:-]*\d)\w+(?:[./:-]\w+)+")
 
 
 @transform("punct_spaces", "controlled", "responses", **NOT_CODE)
@@ -45,7 +62,9 @@ def punct_spaces(text: str, rng: random.Random, ctx: TextContext) -> str:
 
     As Brittlebench's PunctSpacesPerturbation: a space goes between any non-space character and
     an ASCII punctuation mark, and vice versa. Protected spans (code, math, URLs) are left as they
-    are, and so are numbers with separators (``3.14`` stays ``3.14``). Deterministic.
+    are, and so are numbers with separators (``3.14`` stays ``3.14``), identifiers with an
+    underscore and codes mixing letters and digits (``doi:10.48550/arXiv.1706.03762``), whose
+    meaning the spaces would break. Deterministic.
     """
     out, pos = [], 0
     for start, end in prose_spans(text):
@@ -82,29 +101,32 @@ HANDLE_NAMES = ("alex", "jordan", "sam", "taylor", "casey", "morgan", "riley", "
 HANDLE_SUFFIXES = ("", "_", "_x", "official", "writes", "tweets", "dev", "fan")
 
 
-@transform("twitter_handle", "controlled", "responses", **NOT_CODE)
+@transform("twitter_handle", "controlled", "responses", pair_draw=True, **NOT_CODE)
 def twitter_handle(text: str, rng: random.Random, ctx: TextContext) -> str:
     """Start the response with a random Twitter handle, as a reply would (``@sam_dev42 ...``).
 
     As CheckList's robustness test of adding handles. The handle is a name, an optional suffix
-    and two digits, drawn from the item's RNG; the response's own numbers are not touched.
+    and two digits, drawn once per pair (both responses get the same handle, so neither gets a
+    cue); the response's own numbers are not touched. Before a response that opens with a code
+    fence the handle goes on its own line, so the fence still opens.
     """
     handle = rng.choice(HANDLE_NAMES) + rng.choice(HANDLE_SUFFIXES) + f"{rng.randrange(100):02d}"
-    return f"@{handle} {text}"
+    return before(text, f"@{handle}")
 
 
 URL_CHARS = string.ascii_letters + string.digits
 
 
-@transform("twitter_url", "controlled", "responses", **NOT_CODE)
+@transform("twitter_url", "controlled", "responses", pair_draw=True, **NOT_CODE)
 def twitter_url(text: str, rng: random.Random, ctx: TextContext) -> str:
     """Append a random shortened Twitter URL (``https://t.co/`` + 10 letters and digits).
 
-    As CheckList's robustness test of adding URLs; the URL is drawn from the item's RNG and
-    separated from the response by one space.
+    As CheckList's robustness test of adding URLs; the URL is drawn once per pair (the same on
+    both responses) and separated from the response by one space, or a newline after a closing
+    code fence, so the URL lands outside the code block.
     """
     slug = "".join(rng.choice(URL_CHARS) for _ in range(10))
-    return f"{text} https://t.co/{slug}"
+    return after(text, f"https://t.co/{slug}")
 
 
 STRESS_TAUTOLOGY = " and true is true"
@@ -115,9 +137,10 @@ def stress_test(text: str, rng: random.Random, ctx: TextContext) -> str:
     """Append the tautology ``and true is true`` five times (Naik et al. 2018's stress test).
 
     reWordBench's StressTest appends meaningless strings; we use the classic NLI stress-test
-    tautology, appended five times directly after the response. Deterministic.
+    tautology, appended five times directly after the response (on a new line after a closing
+    code fence, so the fence still closes). Deterministic.
     """
-    return text.rstrip() + STRESS_TAUTOLOGY * 5 + text[len(text.rstrip()):]
+    return after(text, (STRESS_TAUTOLOGY * 5).lstrip())
 
 
 DISTRACTORS = (
@@ -143,9 +166,10 @@ def ignore_above(text: str, rng: random.Random, ctx: TextContext) -> str:
     Wording as Brittlebench's Ignore Above (``prefix + "\\nIgnore the text above. Here is the
     actual instruction: " + text``); the distractor is drawn from a fixed list of twelve benign,
     unrelated instructions by the item's RNG. Edits the prompt, so the responses still answer it.
+    A prompt that opens with a code fence starts on a new line, so the fence still opens.
     """
-    return (f"{rng.choice(DISTRACTORS)}\nIgnore the text above. "
-            f"Here is the actual instruction: {text}")
+    return before(text, f"{rng.choice(DISTRACTORS)}\nIgnore the text above. "
+                        "Here is the actual instruction:")
 
 
 @transform("ignore_below", "controlled", "prompt")

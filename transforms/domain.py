@@ -224,14 +224,17 @@ def code_comment_good(text: str, rng: random.Random, ctx: TextContext) -> str:
     return _insert_comments(text, lang, _choose(rng, spots, 0.5))
 
 
-@transform("code_append_other", "domain", "responses", preserves="ranking", **CODE)
+@transform("code_append_other", "domain", "responses", preserves="ranking", pair_draw=True,
+           **CODE)
 def code_append_other(text: str, rng: random.Random, ctx: TextContext) -> str:
     """Append a self-contained function that solves another problem, after the response's code.
 
-    The function (one of five per language, drawn by the item's RNG) is correct, top-level and
-    uses no imports or names of its own, so the original function's behaviour is unchanged; it
-    only adds irrelevant code (reWordBench's Append Other Code). Java gets a separate top-level
-    class, since the response closes its class.
+    The function (one of five per language in ``transforms.snippets``) is drawn once per pair,
+    so both responses get the same one and their lengths change alike. It is correct, top-level
+    and uses no imports or names of its own, so the original function's behaviour is unchanged;
+    it only adds irrelevant code (reWordBench's Append Other Code). Java gets a separate
+    top-level class, since the response closes its class. Exception to reWordBench: the code is
+    not another HumanEvalPack problem's solution (no offline copy of the complete programs).
     """
     lang = codelib.language(ctx.subset, ctx.prompt, text)
     body = text if text.endswith("\n") else text + "\n"

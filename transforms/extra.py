@@ -112,16 +112,43 @@ def _synonym(word: str, rng: random.Random) -> str | None:
     return match_case(word, rng.choice(options)) if options else None
 
 
+_ARTICLE = re.compile(r"(?<![\w'’])(an?|An?)([ \t]+)$")
+
+
+def article_for(word: str) -> str:
+    """``a`` or ``an`` before ``word``, by its first sound (``an issue``, ``a useful``)."""
+    lower = word.lower()
+    vowel = lower[:1] in ("a", "e", "i", "o", "u") and not lower.startswith(
+        ("use", "usu", "uni", "one", "eu"))
+    return "an" if vowel or lower.startswith(("hour", "honest")) else "a"
+
+
 @transform("synonym_swap", "naturalistic", "responses", **NOT_CODE)
 def synonym_swap(text: str, rng: random.Random, ctx: TextContext) -> str:
     """Swap 30% of the swappable words (at least one) for a synonym (``big`` -> ``large``).
 
-    The table (``transforms/synonyms.py``) is curated for swaps that keep the meaning in almost
-    any context, with inflected forms listed explicitly; WordNet would need a download and
-    suggests many wrong senses. Case follows the original word.
+    The table (``transforms/synonyms.py``) is curated for swaps that keep the meaning and the
+    grammar in almost any context, with inflected forms listed explicitly and words with idioms
+    left out; WordNet would need a download and suggests many wrong senses. Case follows the
+    original word, and an article before a swapped word follows its new first sound (``a great``
+    never becomes ``a excellent``).
     """
     spans = eligible_words(text, ANY_WORD, lambda w: w.lower() in SYNONYMS and w[1:].islower())
-    return perturb_words(text, rng, _synonym, 0.3, spans=spans)
+    if not spans:
+        return text
+    order = list(range(len(spans)))
+    rng.shuffle(order)
+    edits = []
+    for i in order[:max(1, round(0.3 * len(spans)))]:
+        start, end = spans[i]
+        new = _synonym(text[start:end], rng)
+        if new is None:
+            continue
+        edits.append((start, end, new))
+        m = _ARTICLE.search(text, max(0, start - 8), start)
+        if m and m.group(1).lower() != article_for(new):
+            edits.append((m.start(1), m.end(1), match_case(m.group(1), article_for(new))))
+    return replace_spans(text, edits)
 
 
 @transform("lowercase", "naturalistic", "responses", **NOT_CODE)
@@ -154,8 +181,8 @@ def code_fence(text: str, rng: random.Random, ctx: TextContext) -> str:
     return f"```{lang}\n{body}```"
 
 
-_DOLLAR_MATH = re.compile(r"(?<!\\)\$\$(.+?)(?<!\\)\$\$|(?<![\\$])\$(?!\$)(.+?)(?<![\\$])\$",
-                          re.S)
+_DOLLAR_MATH = re.compile(
+    r"(?<!\\)\$\$(.+?)(?<!\\)\$\$|(?<!\\)\$((?:\\.|[^$\\])+?)\$", re.S)
 _PAREN_MATH = re.compile(r"\\\[(.+?)\\\]|\\\((.+?)\\\)", re.S)
 
 
@@ -174,7 +201,8 @@ def latex_delimiters(text: str, rng: random.Random, ctx: TextContext) -> str:
     """Swap LaTeX math delimiters: ``$..$`` <-> ``\\(..\\)`` and ``$$..$$`` <-> ``\\[..\\]``.
 
     Both notations render the same math; a reward model should not prefer one. A text that uses
-    dollars gets brackets, one that uses brackets gets dollars. The math inside is untouched.
+    dollars gets brackets, one that uses brackets gets dollars. The math inside is untouched; an
+    escaped ``\\$`` is part of the math, and ``$x,$$y,$`` is two inline formulas.
     Deterministic.
     """
     return swap_delimiters(text)

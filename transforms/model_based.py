@@ -8,9 +8,15 @@ similarity model. Our choices, documented here:
 
 - Both responses are rewritten (the text the RM judges); hep-* subsets are skipped (their
   responses are bare code, which a rewrite would change).
-- An output is rejected, and the original kept (so it counts as a no-op), when it is empty,
-  when its cosine similarity to the original is below 0.7, or when it loses or adds a number:
-  a small model that rewrites ``12`` as ``twelve`` or drops it changes the meaning.
+- An output is rejected, and the original kept, when it is empty, when its cosine similarity
+  to the original (on the whole text: MiniLM embeds it in windows of 256 tokens, mean-pooled over
+  all tokens) is below 0.7, or when it loses or adds a number: a small model that rewrites ``12``
+  as ``twelve`` or drops it changes the meaning. A text whose rewrite could need more than the
+  768-token generation cap is not sent at all (``too_long``): a cut-off rewrite must never pass.
+- A pair is accepted or rejected as a whole: when one response's rewrite is rejected, the other
+  one's is undone too (``transforms.base.transform_pair``), so the pair counts as changed on
+  neither side instead of carrying a one-sided cue. ``rejections(texts, generator)`` counts the
+  reasons; ``transforms apply`` prints them.
 - Every generation is cached on disk by (transform step, generator, text hash), so a rerun or a
   second RM never regenerates. ``prefetch`` generates for many texts in one batch first; the
   per-text path then only reads the cache.
@@ -42,6 +48,14 @@ def token_budget(text: str) -> int:
     return min(MAX_NEW_TOKENS, len(text) // 3 + 32)
 
 
+def too_long(text: str) -> bool:
+    """Whether a rewrite of ``text`` could need more tokens than the cap (it might be cut)."""
+    return len(text) // 3 + 32 > MAX_NEW_TOKENS
+
+
+REASONS = ("accepted", "empty", "similarity", "numbers", "too_long")
+
+
 @dataclass(frozen=True)
 class ModelTransform(Transform):
     """A transform that chains generator steps, each an instruction with a ``{text}`` slot."""
@@ -60,7 +74,14 @@ class ModelTransform(Transform):
         """Final texts (the rewrite if accepted, else the original), generating in batches."""
         generator = generator or default_generator()
         scope = (str(cache_path()), self.name, generator.name)
-        todo = [t for t in dict.fromkeys(texts) if t.strip() and (*scope, t) not in _ACCEPTED]
+        todo = []
+        for t in dict.fromkeys(texts):
+            if (*scope, t) in _ACCEPTED or not t.strip():
+                continue
+            if too_long(t):
+                _ACCEPTED[(*scope, t)], _REASON[(*scope, t)] = t, "too_long"
+            else:
+                todo.append(t)
         outputs = list(todo)
         for step, instruction in self.steps:
             # The instruction's hash is in the key: editing a prompt never reuses old outputs.
@@ -68,27 +89,46 @@ class ModelTransform(Transform):
                                       generator, outputs,
                                       lambda t, ins=instruction: ins.format(text=t),
                                       token_budget)
-        for old, new in zip(todo, self._accept(todo, outputs), strict=True):
-            _ACCEPTED[(*scope, old)] = new
+        for old, new, reason in zip(todo, outputs, self._judge(todo, outputs), strict=True):
+            _ACCEPTED[(*scope, old)] = new if reason == "accepted" else old
+            _REASON[(*scope, old)] = reason
         return [_ACCEPTED.get((*scope, t), t) for t in texts]
 
-    def _accept(self, originals: list[str], outputs: list[str]) -> list[str]:
+    def _judge(self, originals: list[str], outputs: list[str]) -> list[str]:
+        """Per rewrite: ``accepted`` or why not (``empty``, ``similarity``, ``numbers``)."""
         if not originals:
             return []
         similarity = cosine_similarities(originals, outputs)
-        return [new if new.strip() and sim >= self.min_similarity
-                and Counter(numbers(new)) == Counter(numbers(old)) else old
+        return ["empty" if not new.strip() else "similarity" if sim < self.min_similarity
+                else "numbers" if Counter(numbers(new)) != Counter(numbers(old)) else "accepted"
                 for old, new, sim in zip(originals, outputs, similarity, strict=True)]
+
+    def rejections(self, texts: Sequence[str], generator: Generator | None = None
+                   ) -> Counter[str]:
+        """How the rewrites of ``texts`` (after ``apply_many``) were judged, by reason."""
+        generator = generator or default_generator()
+        scope = (str(cache_path()), self.name, generator.name)
+        return Counter(_REASON[(*scope, t)] for t in dict.fromkeys(texts)
+                       if (*scope, t) in _REASON)
 
 
 # (cache file, transform, generator, text) -> final text: after ``prefetch`` the per-text path
 # neither regenerates nor recomputes similarities.
 _ACCEPTED: dict[tuple[str, str, str, str], str] = {}
+_REASON: dict[tuple[str, str, str, str], str] = {}
 _SIMILARITY: dict[str, Any] = {}
 
 
+WINDOW = 256
+
+
 def cosine_similarities(a: Sequence[str], b: Sequence[str]) -> list[float]:
-    """Cosine similarity of MiniLM mean-pooled embeddings, pairwise (a[i], b[i])."""
+    """Cosine similarity of MiniLM embeddings of the whole texts, pairwise (a[i], b[i]).
+
+    MiniLM reads 256 tokens at a time, so a long text is cut into windows of 254 tokens (plus
+    [CLS] and [SEP]) and its embedding is the mean over the tokens of every window: a rewrite
+    that drops or garbles its end scores lower, as it should.
+    """
     import torch
 
     if "model" not in _SIMILARITY:
@@ -99,18 +139,28 @@ def cosine_similarities(a: Sequence[str], b: Sequence[str]) -> list[float]:
         _SIMILARITY["model"] = AutoModel.from_pretrained(model_source("minilm-l6")).eval()
         _SIMILARITY["tokenizer"] = load_tokenizer("minilm-l6")
     model, tokenizer = _SIMILARITY["model"], _SIMILARITY["tokenizer"]
-    out: list[float] = []
+    texts = list(a) + list(b)
+    windows: list[list[int]] = []
+    owner: list[int] = []
+    cls, sep = tokenizer.cls_token_id, tokenizer.sep_token_id
+    for i, ids in enumerate(tokenizer(texts, add_special_tokens=False,
+                                      verbose=False)["input_ids"]):
+        for start in range(0, max(len(ids), 1), WINDOW - 2):
+            windows.append([cls, *ids[start:start + WINDOW - 2], sep])
+            owner.append(i)
+    sums = torch.zeros(len(texts), model.config.hidden_size)
+    counts = torch.zeros(len(texts), 1)
     with torch.inference_mode():
-        for start in range(0, len(a), 32):
-            texts = list(a[start:start + 32]) + list(b[start:start + 32])
-            enc = tokenizer(texts, padding=True, truncation=True, max_length=256,
-                            return_tensors="pt")
+        for start in range(0, len(windows), 32):
+            batch = windows[start:start + 32]
+            enc = tokenizer.pad({"input_ids": batch}, return_tensors="pt")
             hidden = model(**enc).last_hidden_state
             mask = enc["attention_mask"].unsqueeze(-1).float()
-            emb = torch.nn.functional.normalize((hidden * mask).sum(1) / mask.sum(1), dim=-1)
-            half = len(texts) // 2
-            out.extend((emb[:half] * emb[half:]).sum(-1).tolist())
-    return out
+            for k, i in enumerate(owner[start:start + 32]):
+                sums[i] += (hidden[k] * mask[k]).sum(0)
+                counts[i] += mask[k].sum()
+    emb = torch.nn.functional.normalize(sums / counts, dim=-1)
+    return (emb[:len(a)] * emb[len(a):]).sum(-1).tolist()
 
 
 _KEEP = ("Keep the meaning, every number, every name and every piece of code exactly. "

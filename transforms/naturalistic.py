@@ -127,10 +127,14 @@ def char_deletion(text: str, rng: random.Random, ctx: TextContext) -> str:
     return perturb_words(text, rng, _delete_word, RATE)
 
 
-# Words whose loss would flip or blur the meaning: never deleted.
+# Words whose loss would flip or blur the meaning: never deleted. Negations and quantifiers, and
+# the words of arithmetic written out (``5 times 3``, ``more than 2``, ``half of``).
 KEEP_WORDS = frozenset("""
 no not nor never none nothing nobody nowhere neither without cannot isnt arent wasnt dont
 doesnt didnt wont only all every each any must should true false yes
+if unless because but or except too zero positive negative between even odd
+plus minus times divided multiplied over squared cubed root equals equal percent half twice
+double triple less more than greater fewer least most per
 """.split())
 
 
@@ -139,8 +143,11 @@ def word_deletion(text: str, rng: random.Random, ctx: TextContext) -> str:
     """Delete 10% of the words (at least one), with the space after each.
 
     Any plain word of letters may go (``a``, ``the`` too), except negations and quantifiers such
-    as ``not``, ``never``, ``all``, ``only``, whose loss would flip the meaning; numbers and code
-    are never words here. Newlines stay.
+    as ``not``, ``never``, ``all``, ``only``, and the connectives ``if``, ``because``, ``but``,
+    ``or``, whose loss would flip the meaning or the reasoning, and the words of
+    arithmetic (``times``, ``than``, ``half``). Numbers, code, the unit after a number (``cups``
+    in ``1 1/2 cups``) and one-letter variables (``(a - b + c)``, ``5 x 8``) are never words
+    here (``transforms.text.in_arithmetic``). Newlines stay.
     """
     spans = eligible_words(text, ANY_WORD, lambda w: w.lower() not in KEEP_WORDS)
     edits = []
@@ -165,11 +172,12 @@ def _merge(edits: list[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
 
 
 # Pairs a speech recogniser confuses (same or near-same sound). Number words (two, four, one) are
-# left out: a recogniser that writes "to" for "two" would change a number.
+# left out: a recogniser that writes "to" for "two" would change a number; so is know -> no,
+# which would put a negation into the text.
 HOMOPHONES = [
     ("their", "there"), ("there", "their"), ("they're", "their"), ("its", "it's"),
     ("it's", "its"), ("your", "you're"), ("you're", "your"), ("then", "than"), ("than", "then"),
-    ("to", "too"), ("too", "to"), ("here", "hear"), ("hear", "here"), ("know", "no"),
+    ("to", "too"), ("too", "to"), ("here", "hear"), ("hear", "here"),
     ("write", "right"), ("right", "write"), ("whether", "weather"), ("weather", "whether"),
     ("whole", "hole"), ("which", "witch"), ("by", "buy"), ("buy", "by"), ("new", "knew"),
     ("knew", "new"), ("through", "threw"), ("accept", "except"), ("affect", "effect"),
@@ -186,7 +194,9 @@ _SPOKEN_WORD = re.compile(r"(?<![\w\\@#$/.'’])[A-Za-z]+(?:'[a-z]+)?(?![\w'’(
 # ``________`` blank to fill in are not markup and stay.
 _MARKUP = re.compile(r"(?<!\w)(?:\*\*|__)(?![*_])|(?<![*_])(?:\*\*|__)(?!\w)|^#{1,6}[ \t]+",
                      re.M)
-_COMMA = re.compile(r"(?<!\d),(?!\d)")
+# A comma between two words; not next to a number or a one-letter label (``A, B, C``, ``B, 400``),
+# where dropping it would merge the items of a list.
+_COMMA = re.compile(r"(?<![\d\s])(?<!\b[A-Za-z]),(?![ \t]*(?:\d|[A-Za-z]\b))")
 
 
 @transform("back_transcription", "naturalistic", "responses",

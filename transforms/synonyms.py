@@ -2,8 +2,11 @@
 
 Chosen for swaps that read naturally in almost any context (WordNet lists every sense, so
 ``bank`` -> ``depository`` happens); inflected forms are listed as their own entries so a swap
-never breaks agreement. Words with a common sense the synonym lacks (``about`` as "roughly",
-``since`` as "from then") are left out, and no number word is ever swapped.
+never breaks agreement. Words with a common sense or idiom the synonym lacks are left out
+(``about`` as "roughly", ``first`` -> ``initially`` in "the first African American", ``feel``
+in "feel free", ``follow`` in "as follows", ``whole`` in "as a whole", ``answer`` and
+``question`` as verbs, ``problem`` and ``area`` in math, ``started`` after "has"), and no
+number word is ever swapped. ``synonym_swap`` fixes ``a``/``an`` before a swapped word.
 """
 
 from __future__ import annotations
@@ -19,11 +22,10 @@ quickly: rapidly, swiftly
 slowly: gradually
 big: large, sizable
 large: big, sizable
-small: little, tiny
+small: little
 huge: enormous, massive
 begin: start, commence
 begins: starts
-started: began
 helps: assists, aids
 helped: assisted
 helpful: useful, beneficial
@@ -33,24 +35,17 @@ needed: required
 buy: purchase
 choose: select, pick
 chose: selected, picked
-answer: reply, response
-answers: replies, responses
-question: query
-questions: queries
-example: instance, illustration
-examples: instances, illustrations
-different: distinct, various
+example: instance
+examples: instances
+different: distinct
 various: several, diverse
-simple: straightforward, easy
 easy: simple, effortless
 difficult: hard, challenging
 maybe: perhaps, possibly
 perhaps: maybe, possibly
-sure: certain
 happy: glad, pleased
 sad: unhappy, sorrowful
 angry: mad, furious
-fast: quick, rapid
 quick: fast, speedy
 smart: clever, intelligent
 clever: smart, bright
@@ -58,38 +53,24 @@ beautiful: lovely, gorgeous
 ugly: unattractive, unsightly
 idea: notion, concept
 ideas: notions, concepts
-problem: issue, difficulty
-problems: issues, difficulties
 goal: aim, objective
 goals: aims, objectives
 method: technique, approach
 methods: techniques, approaches
 task: job, assignment
 tasks: jobs, assignments
-job: task, work
-area: region, zone
-areas: regions, zones
 main: primary, principal
 major: significant, principal
-common: frequent, widespread
 rare: uncommon, unusual
 entire: whole, complete
-whole: entire, complete
-enough: sufficient, adequate
 wrong: incorrect, mistaken
-true: accurate, correct
 possible: feasible, achievable
 impossible: unachievable, unfeasible
-likely: probable
-unlikely: improbable
 provide: supply, offer
 provides: supplies, offers
 try: attempt
 tries: attempts
 tried: attempted
-find: locate, discover
-finds: locates, discovers
-found: discovered
 improve: enhance, boost
 improves: enhances, boosts
 reduce: decrease, lower
@@ -104,9 +85,8 @@ builds: constructs, creates
 allow: permit, enable
 allows: permits, enables
 ensure: guarantee, make sure
-include: contain, comprise
-includes: contains, comprises
-including: such as, comprising
+include: contain
+includes: contains
 contain: include, hold
 contains: includes, holds
 require: need, call for
@@ -117,26 +97,14 @@ recommend: suggest, advise
 avoid: steer clear of
 prevent: stop, avert
 finish: complete, end
-continue: proceed, carry on
 discuss: talk about, examine
 describe: explain, depict
-mention: note, refer to
+mention: note
 believe: think, feel
-feel: sense
-say: state, tell
-says: states, tells
-said: stated, told
-tell: inform, notify
-seem: appear, look
-seems: appears, looks
 changed: modified
-follow: observe, adhere to
 protect: guard, shield
 information: details, data
 details: particulars, specifics
-reason: cause, motive
-reasons: causes, motives
-advantage: benefit, strength
 advantages: benefits, strengths
 disadvantage: drawback, downside
 disadvantages: drawbacks, downsides
@@ -144,46 +112,28 @@ option: choice, alternative
 options: choices, alternatives
 choice: option, selection
 choices: options, selections
-chance: opportunity, possibility
 types: kinds, sorts
-part: portion, section
-parts: portions, sections
-piece: portion, bit
 amount: quantity
-overall: in general, on the whole
 especially: particularly, notably
 particularly: especially, notably
 mostly: largely, mainly
 mainly: chiefly, primarily
 really: truly, genuinely
-very: extremely, highly
-quite: rather, fairly
 almost: nearly, practically
 completely: entirely, totally
 totally: completely, entirely
 clearly: plainly, evidently
-simply: just, merely
 finally: lastly, ultimately
 additionally: also, furthermore
 furthermore: moreover, additionally
 moreover: furthermore, additionally
-first: initially
 firstly: first, to begin with
-lastly: finally, last
+lastly: finally
 during: throughout, in the course of
 although: though, even though
 unless: except if
-near: close to
-enjoy: like, appreciate
-great: excellent, wonderful
 excellent: outstanding, superb
-bad: poor, awful
 terrible: awful, dreadful
-strong: powerful, robust
-weak: feeble, frail
-rich: wealthy, affluent
-poor: needy, impoverished
-safe: secure, protected
 dangerous: hazardous, risky
 risky: dangerous, hazardous
 harmful: damaging, detrimental
@@ -194,13 +144,10 @@ happens: occurs, takes place
 happened: occurred, took place
 appropriate: suitable, fitting
 suitable: appropriate, fitting
-specific: particular, precise
-typical: usual, standard
-usual: typical, customary
-similar: alike, comparable
+specific: particular
+similar: comparable
 obvious: evident, clear
 interesting: intriguing, fascinating
-quiet: silent, calm
 loud: noisy
 tired: weary, exhausted
 friend: companion, pal
@@ -210,13 +157,9 @@ person: individual
 children: kids
 child: kid
 car: vehicle, automobile
-house: home, residence
 company: firm, business
 money: funds, cash
-world: globe, planet
-city: town, municipality
 country: nation
-food: meals, nourishment
 story: tale, narrative
 stories: tales, narratives
 topic: subject, theme

@@ -1,9 +1,12 @@
 """``harness transforms list|apply``: the registered transforms, and applying them to a file.
 
 ``apply`` writes every pair a transform applies to (by subset) in the pair schema plus
-``transform`` and ``changed`` fields, one line per (transform, pair), and reports the no-op rate
-per transform: a rate of 10% or more is flagged, since a transform that leaves most texts as they
-were measures nothing. Output is written atomically, only after every transform succeeded.
+``transform``, ``changed`` and ``sides`` fields, one line per (transform, pair), and reports per
+transform the pairs changed on both sides, on one side only and on neither; of neither, the
+one-sided edits it undid (a one-sided edit is a cue) and the no-ops (nothing to edit on either
+side). A no-op rate of 10% or more is flagged, since a transform that finds nothing to edit
+measures nothing. Model-based transforms also report
+why rewrites were rejected. Output is written atomically, only after every transform succeeded.
 """
 
 from __future__ import annotations
@@ -77,7 +80,7 @@ def run_list(args: argparse.Namespace) -> int:
 
 
 def run_apply(args: argparse.Namespace) -> int:
-    from transforms import applies_to, apply_to_pairs
+    from transforms import applies_to, side_counts, transform_pairs
     from transforms.generators import make_generator
 
     console = Console(highlight=False, soft_wrap=True)
@@ -90,28 +93,42 @@ def run_apply(args: argparse.Namespace) -> int:
         for t in chosen:
             progress.update(task, description=t.name)
             todo = [p for p in pairs if applies_to(t, p)]
-            done = apply_to_pairs(t, todo, args.seed, generator=generator)
-            for new, changed in done:
-                lines.append(json.dumps({**new.to_record(), "transform": t.name,
-                                         "changed": changed}, ensure_ascii=False) + "\n")
-            changed_n = sum(changed for _, changed in done)
-            stats.append((t, len(todo), changed_n))
+            done = transform_pairs(t, todo, args.seed, generator=generator)
+            for a in done:
+                lines.append(json.dumps({**a.pair.to_record(), "transform": t.name,
+                                         "changed": a.changed, "sides": a.sides},
+                                        ensure_ascii=False) + "\n")
+            rejected = None
+            if hasattr(t, "rejections"):
+                texts = [getattr(p, f) for p in todo for f in t.fields if f != "prompt"]
+                rejected = t.rejections(texts, generator)
+            stats.append((t, len(todo), side_counts(done), rejected))
             progress.advance(task)
     atomic_write_text(args.output, "".join(lines))
     table = Table(title=f"{len(lines)} transformed pairs -> {args.output}")
-    for column in ("transform", "kind", "pairs", "changed", "no-op rate"):
+    for column in ("transform", "kind", "pairs", "both", "one", "neither", "undone",
+                   "no-op rate"):
         table.add_column(column)
     flagged = []
-    for t, n, changed_n in stats:
-        rate = (n - changed_n) / n if n else None
+    for t, n, counts, _ in stats:
+        rate = counts["noop"] / n if n else None
         if rate is not None and rate >= NOOP_LIMIT:
             flagged.append(t.name)
-        table.add_row(t.name, t.kind, str(n), str(changed_n),
+        table.add_row(t.name, t.kind, str(n), *(str(counts[k]) for k in
+                                                 ("both", "one", "neither", "undone")),
                       "n/a (no pair in its subsets)" if rate is None else f"{rate:.1%}")
     console.print(table)
+    console.print("both/one/neither: pairs changed on both sides, one side only, neither; of "
+                  "neither, undone: a one-sided edit undone; no-op: nothing to edit.",
+                  markup=False)
     if flagged:
         console.print(f"[yellow]no-op rate >= {NOOP_LIMIT:.0%}: {', '.join(flagged)}[/yellow]")
-    approximate = [f"{t.name} ({t.approximation})" for t, _, _ in stats if t.approximation]
+    for t, _, _, rejected in stats:
+        if rejected:
+            reasons = ", ".join(f"{v} {k}" for k, v in rejected.items() if k != "accepted")
+            console.print(f"rejected rewrites: {t.name}: {reasons or 'none'} "
+                          f"(of {sum(rejected.values())} texts)", markup=False)
+    approximate = [f"{t.name} ({t.approximation})" for t, *_ in stats if t.approximation]
     if approximate:
         console.print("approximate: " + "; ".join(approximate), markup=False)
     return 0

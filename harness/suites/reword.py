@@ -1,13 +1,18 @@
 """Suite ``reword``: RewardBench under each registered transform (reWordBench-style).
 
-For each transform, on the pairs of the subsets it applies to: accuracy after the transform,
-accuracy of the same pairs unchanged, the drop (unchanged - transformed) with a paired
-bootstrap CI, and the flip rate (share of pairs whose ranking changed), overall and per
-section. Pairs a transform left unchanged still count (their outcome is the same by
-construction), and the no-op rate is reported so a transform that does nothing is visible.
+For each transform, on the pairs of the subsets it applies to, the pairs are split by what
+changed (``transforms.base.transform_pair``): both sides (the prompt, or both responses), one
+side only, or neither. Accuracy after the transform, accuracy of the same pairs unchanged, the
+drop (unchanged - transformed) with a paired bootstrap CI and the flip rate (share of pairs
+whose ranking changed) are taken on the *both-side* pairs, overall and per section: an
+unchanged pair would dilute the drop, and a one-sided edit is a cue of its own. The counts of
+the three groups, and accuracy on the one-side and neither pairs, are reported beside it
+(``sides``, ``one_side``, ``neither``), with the no-op rate (neither / n).
 """
 
 from __future__ import annotations
+
+from collections.abc import Iterable
 
 from harness.data.rewardbench import section_of
 from harness.stats import accuracy_with_ci, paired_bootstrap_diff
@@ -24,14 +29,24 @@ def selected_transforms(ctx: EvalContext) -> list:
 
 
 def _block(orig: list[int], trans: list[int], seed: int) -> dict:
+    if not orig:
+        return {"accuracy": None, "original": None, "drop": None, "drop_ci": None,
+                "flip_rate": None}
     drop = paired_bootstrap_diff(orig, trans, seed=seed)
     flips = sum(o != t for o, t in zip(orig, trans, strict=True))
     return {**accuracy_with_ci(trans, seed=seed), "original": sum(orig) / len(orig),
             "drop": drop["diff"], "drop_ci": drop["ci"], "flip_rate": flips / len(orig)}
 
 
+def _side_block(orig: list[int], trans: list[int], sides: list[str], side: str,
+                positions: Iterable[int], seed: int) -> dict:
+    """``_block`` on the pairs at ``positions`` changed on ``side``, with their count."""
+    keep = [k for k in positions if sides[k] == side]
+    return {**_block([orig[k] for k in keep], [trans[k] for k in keep], seed), "n": len(keep)}
+
+
 def run(ctx: EvalContext) -> dict:
-    from transforms import applies_to, apply_to_pairs
+    from transforms import applies_to, side_counts, transform_pairs
 
     source = ctx.data or ctx.config.data.rewardbench
     limit = ctx.config.eval.reword_limit or ctx.limit
@@ -43,29 +58,32 @@ def run(ctx: EvalContext) -> dict:
         idx = [i for i, p in enumerate(pairs) if applies_to(transform, p)]
         if not idx:
             continue
-        changed_pairs = apply_to_pairs(transform, [pairs[i] for i in idx], ctx.config.seed)
-        new_pairs = [p for p, _ in changed_pairs]
-        c, r, _ = ctx.scorer.score_pairs(new_pairs)
+        applied = transform_pairs(transform, [pairs[i] for i in idx], ctx.config.seed)
+        c, r, _ = ctx.scorer.score_pairs([a.pair for a in applied])
         trans, _ = pair_outcomes(c, r)
         orig = [original[i] for i in idx]
-        entry = _block(orig, trans, ctx.config.seed)
-        entry["n"] = len(idx)
-        entry["noop_rate"] = sum(not changed for _, changed in changed_pairs) / len(idx)
-        entry["kind"] = transform.kind
+        sides = [a.sides for a in applied]
+        seed = ctx.config.seed
+        entry = _side_block(orig, trans, sides, "both", range(len(idx)), seed)
+        counts = side_counts(applied)
+        entry.update(n=len(idx), n_both=counts["both"], sides=counts,
+                     noop_rate=counts["neither"] / len(idx), kind=transform.kind,
+                     one_side=_side_block(orig, trans, sides, "one", range(len(idx)), seed),
+                     neither=_side_block(orig, trans, sides, "neither", range(len(idx)), seed))
         sections = {}
         for section in sorted({section_of(pairs[i].subset) for i in idx}):
             pos = [k for k, i in enumerate(idx) if section_of(pairs[i].subset) == section]
-            sections[section] = {**_block([orig[k] for k in pos], [trans[k] for k in pos],
-                                          ctx.config.seed), "n": len(pos)}
+            sections[section] = _side_block(orig, trans, sides, "both", pos, seed)
         entry["sections"] = sections
         results[transform.name] = entry
         records.extend({"transform": transform.name, "key": pairs[i].key,
                         "subset": pairs[i].subset, "original_correct": o, "correct": t,
-                        "changed": ch, "chosen_score": cs, "rejected_score": rs}
-                       for i, o, t, (_, ch), cs, rs in zip(idx, orig, trans, changed_pairs,
-                                                           c, r, strict=True))
+                        "changed": a.changed, "sides": a.sides, "chosen_score": cs,
+                        "rejected_score": rs}
+                       for i, o, t, a, cs, rs in zip(idx, orig, trans, applied, c, r,
+                                                     strict=True))
     write_records(ctx.out_dir / "reword_items.jsonl", records)
-    drops = [e["drop"] for e in results.values()]
+    drops = [e["drop"] for e in results.values() if e["drop"] is not None]
     return {"transforms": results, "mean_drop": sum(drops) / len(drops) if drops else None,
             "n": len(pairs), "data": source}
 
