@@ -62,7 +62,8 @@ def main() -> None:
     heldout = str(run_dir / "vanilla" / "heldout.jsonl")
     for name in (result.model_dir, "smollm2-135m", "length"):
         metrics = evaluate_model(name, ["preference", "rewardbench"], config,
-                                 run_dir / "eval" / Path(name).name, data=rb, pairs=heldout,
+                                 run_dir / "eval" / Path(name).name,
+                                 sources={"rewardbench": rb, "preference": heldout},
                                  show_progress=False)
         report[f"eval:{name}"] = {
             "heldout": metrics["preference"],

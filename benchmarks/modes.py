@@ -67,7 +67,9 @@ def main() -> None:
         wall = time.perf_counter() - began
         heldout = str(folder / "heldout.jsonl")
         metrics = evaluate_model(result.model_dir, ["preference", "rewardbench"], config,
-                                 folder / "eval", data=rb, pairs=heldout, limit=args.rb_limit,
+                                 folder / "eval",
+                                 sources={"rewardbench": rb, "preference": heldout},
+                                 limit=args.rb_limit,
                                  show_progress=False)
         print(row(f"vanilla ({backbone}, {mode}, {form})", result.seconds, result.pairs,
                   metrics), flush=True)
@@ -81,7 +83,8 @@ def main() -> None:
             references_done.add(ref)
             ref_config = Config.from_dict(config.to_dict())
             ref_metrics = evaluate_model(ref, ["preference", "rewardbench"], ref_config,
-                                         out / f"ref-{ref}", data=rb, pairs=heldout,
+                                         out / f"ref-{ref}",
+                                         sources={"rewardbench": rb, "preference": heldout},
                                          limit=args.rb_limit, show_progress=False)
             label = "length (reference)" if ref == "length" else f"untrained {ref}"
             print(row(label, None, None, ref_metrics), flush=True)

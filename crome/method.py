@@ -2,9 +2,8 @@
 vanilla RM, and train on originals plus what survived, with the tie loss on the neutrals.
 
 Everything comes from ``config.crome``: the oracle and its model, rewrites and neutrals per pair,
-the filter threshold, the call policy, and lambda (``tie_weight``), which the trainer reads from
-``config.train.tie_weight``: ``MethodData.details["train_overrides"]`` carries it so the pipeline
-can apply it to the training config for this method. Originals are always kept; the filter drops
+the filter threshold and the call policy. Lambda on the neutrals' tie loss is
+``train.tie_weight``, shared with every method in a run. Originals are always kept; the filter drops
 augmented pairs the vanilla RM already gets right with confidence
 (``harness.methods.confidently_right``). Counts are reported per augmentation type before and
 after filtering; what an approximate oracle (``rules``, ``hf``) approximates is listed in
@@ -87,7 +86,6 @@ def build(pairs: list[PreferencePair], config: Config,
     counts.update({f"{t}_kept": kept_by_type.get(t, 0) for t in AUGMENTATION_TYPES})
     details = {
         "oracle": result.oracle, "oracle_model": result.model, **result.details,
-        "train_overrides": {"train.tie_weight": config.crome.tie_weight},
     }
     # The filter can bring a cue back (a length-reliant baseline drops the pairs where the
     # longer answer wins), so the balance of what is trained on is reported too.

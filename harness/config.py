@@ -22,10 +22,23 @@ from harness.io import canonical_json, sha256_of
 # Weights/arithmetic for scoring and training; resolved per device by
 # ``harness.scoring.reward_model.resolve_dtype``.
 Precision = typing.Literal["auto", "fp32", "bf16"]
+# How much training each method gets; see TrainConfig.budget.
+Budget = typing.Literal["epochs", "steps"]
 
 
 class ConfigError(ValueError):
     """A bad config file, field or value; the message names it."""
+
+
+# Fields that existed once: a config that still sets one is told where the setting lives now.
+REMOVED = {"crome.tie_weight": "use train.tie_weight, the one lambda on the tie loss (it was "
+                               "recorded but never read by the trainer)"}
+
+
+def _unknown_field(key: str) -> ConfigError:
+    if key in REMOVED:
+        return ConfigError(f"config field {key!r} was removed: {REMOVED[key]}")
+    return ConfigError(f"unknown config field {key!r}")
 
 
 @dataclass
@@ -68,11 +81,19 @@ class ModelConfig:
 @dataclass
 class TrainConfig:
     lr: float = 2e-5
-    epochs: float = 1.0
+    epochs: float = field(default=1.0, metadata={
+        "help": "passes over the method's own pairs (budget=epochs), or over the original "
+                "pairs, which sets the shared step count (budget=steps)"})
+    budget: Budget = field(default="epochs", metadata={
+        "help": "epochs: each method trains train.epochs over its own data, as the papers do "
+                "(augmented methods take more steps); steps: every method takes the optimizer "
+                "steps that train.epochs over the original pairs take (compute-matched)"})
     batch_size: int = 8
     weight_decay: float = 0.0
     warmup_ratio: float = 0.05
-    tie_weight: float = field(default=1.0, metadata={"help": "lambda on the tie loss"})
+    tie_weight: float = field(default=1.0, metadata={
+        "help": "lambda on the tie loss: RRM's ties and Crome's neutrals (one knob, so methods "
+                "compared in one run share it)"})
     margin: float = field(
         default=0.0, metadata={"help": "BT margin added to the reward difference"}
     )
@@ -101,7 +122,6 @@ class CromeConfig:
         default="",
         metadata={"help": "oracle model; empty = its default (gemini-2.0-flash, smollm2-135m)"},
     )
-    tie_weight: float = field(default=1.0, metadata={"help": "lambda on neutral ties"})
     filter_threshold: float | None = 0.9
     neutrals_per_pair: float = 0.5
     rubrics_per_pair: int = field(
@@ -228,7 +248,7 @@ class Config:
                 raise ConfigError(f"unknown config section {key!r}")
             target = getattr(target, part)
         if not dataclasses.is_dataclass(target) or leaf not in _field_names(target):
-            raise ConfigError(f"unknown config field {key!r}")
+            raise _unknown_field(key)
         hint = typing.get_type_hints(type(target))[leaf]
         setattr(target, leaf, _coerce(value, hint, key))
 
@@ -243,6 +263,9 @@ def _build(cls: type, data: dict[str, Any], prefix: str) -> Any:
     hints = typing.get_type_hints(cls)
     known = _field_names(cls)
     unknown = set(data) - known
+    for name in sorted(unknown):
+        if prefix + name in REMOVED:
+            raise _unknown_field(prefix + name)
     if unknown:
         raise ConfigError(
             f"unknown config field(s): {', '.join(prefix + k for k in sorted(unknown))}"

@@ -1,9 +1,10 @@
 """Evaluate reward models on suites: the function behind ``harness eval`` and ``harness run``.
 
 Writes ``OUT/metrics.json`` (one model) or ``OUT/<model>/metrics.json`` (several), with one top
-level key per suite, and per-item records beside it. The preference suite defaults to the
-model's own held-out split when the model is one of our checkpoints (``<run>/model`` with
-``<run>/heldout.jsonl``).
+level key per suite, and per-item records beside it. Each suite reads the source named for it in
+``sources`` (suite name -> file, Hub id or embedded:NAME), else its default: the preference suite
+the model's own held-out split when the model is one of our checkpoints (``<run>/model`` with
+``<run>/heldout.jsonl``), else ``data.train``; the others ``data.rewardbench``.
 """
 
 from __future__ import annotations
@@ -12,22 +13,24 @@ from pathlib import Path
 from typing import Any
 
 from harness.config import Config
-from harness.io import slug, write_json  # noqa: F401 (slug: re-exported for callers)
-from harness.scoring.reward_model import RewardModel, load_reward_model
+from harness.io import write_json
+from harness.scoring.reward_model import RewardModel, load_reward_model, model_folder
 from harness.scoring.scorer import Scorer
 from harness.suites import SUITES, EvalContext, load_builtin_suites
 
 
 def heldout_of(model: str) -> str | None:
-    path = Path(model)
+    """The held-out split beside one of our checkpoints (``<out>/model`` or ``<out>``)."""
+    path = Path(model_folder(model))
     candidate = path.parent / "heldout.jsonl"
     return str(candidate) if path.is_dir() and candidate.exists() else None
 
 
 def evaluate_model(model: str | RewardModel, suites: list[str], config: Config, out_dir: Path,
-                   *, data: str | None = None, pairs: str | None = None,
-                   limit: int | None = None, show_progress: bool = True) -> dict[str, Any]:
+                   *, sources: dict[str, str] | None = None, limit: int | None = None,
+                   show_progress: bool = True) -> dict[str, Any]:
     load_builtin_suites()
+    sources = sources or {}
     rm = model if isinstance(model, RewardModel) else load_reward_model(
         model, max_length=config.model.max_length, batch_tokens=config.eval.batch_tokens,
         precision=config.eval.precision, form=config.model.form)
@@ -35,12 +38,14 @@ def evaluate_model(model: str | RewardModel, suites: list[str], config: Config, 
     out_dir.mkdir(parents=True, exist_ok=True)
     weights = getattr(getattr(rm, "model", None), "dtype", None)
     metrics: dict[str, Any] = {"model": rm.name, "form": getattr(rm, "form", "bt"),
+                               "method": rm.method, "approximate": list(rm.approximate),
                                "fingerprint": rm.fingerprint,
                                "dtype": str(weights).removeprefix("torch.") if weights else None}
     for name in suites:
         suite = SUITES.get(name)
-        source = pairs or (heldout_of(model) if isinstance(model, str) else None) \
-            if name == "preference" else data
+        source = sources.get(name)
+        if source is None and name == "preference" and isinstance(model, str):
+            source = heldout_of(model)
         ctx = EvalContext(rm, scorer, config, out_dir, source, limit)
         metrics[name] = suite.run(ctx)
     metrics["scoring"] = dict(scorer.stats)

@@ -69,12 +69,16 @@ def run_all(config: Config, methods: list[str], store: RunStore, *,
         # Every form and method splits the same data with the same seed: one held-out set.
         heldout = heldout or str(store.path("train", plan_methods(methods)[0] + tag,
                                             "heldout.jsonl"))
+        store.update_card(training={
+            **store.card().get("training", {}),
+            **{method + tag: training_summary(trained[method]) for method in methods}})
         for method in methods:
             rms.append((method + ("" if form == "bt" else f":{form}"),
                         trained[method]["model_dir"],
                         {"kind": "trained", "method": method, "form": form,
                          "config_hash": form_config.hash(),
-                         "approximate": trained[method].get("approximate", [])}))
+                         "approximate": trained[method].get("approximate", []),
+                         "training": training_summary(trained[method])}))
     suites = [s for s in config.eval.suites if s in EVAL_SUITES]
     for ref in (*REFERENCES, config.model.backbone):
         name = ref if ref in REFERENCES else f"untrained {ref}"
@@ -86,7 +90,7 @@ def run_all(config: Config, methods: list[str], store: RunStore, *,
                                        "form": config.model.form}))
     for name, model, info in rms:
         metrics = store.step(f"eval/{slug(name)}", lambda n=name, m=model: evaluate_model(
-            m, suites, config, store.path("eval", slug(n)), pairs=heldout,
+            m, suites, config, store.path("eval", slug(n)), sources={"preference": heldout},
             limit=config.data.limit, show_progress=show_progress))
         # a checkpoint's own form wins over the config's (load_reward_model), so report it
         entries.append({"name": name, **info, "form": metrics.get("form", info["form"]),
@@ -176,8 +180,23 @@ def _train(method: str, config: Config, store: RunStore, filter_model: str | Non
     if info.get("approximate"):
         store.update_card(approximate=[f"{method}: {a}" for a in info["approximate"]])
     return {"model_dir": result.model_dir, "seconds": result.seconds, "pairs": result.pairs,
-            "ties": result.ties, "steps": result.steps, "counts": info.get("counts", {}),
-            "approximate": info.get("approximate", [])}
+            "ties": result.ties, "steps": result.steps, "tokens": result.tokens,
+            "budget": result.budget, "batch_size": config.train.batch_size,
+            "counts": info.get("counts", {}), "approximate": info.get("approximate", []),
+            "sampling": info.get("sampling")}
+
+
+def training_summary(trained: dict[str, Any]) -> dict[str, Any]:
+    """What a trained RM cost and saw, for the boards: original pairs, augmented pairs kept by
+    type, ties, optimizer steps, batch size, tokens, seconds and the budget rule."""
+    counts = trained.get("counts", {})
+    return {"budget": trained.get("budget", "epochs"), "steps": trained.get("steps"),
+            "batch_size": trained.get("batch_size"), "pairs": trained.get("pairs"),
+            "original": counts.get("original", trained.get("pairs")),
+            "augmented_kept": {k.removesuffix("_kept"): v for k, v in counts.items()
+                               if k.endswith("_kept")},
+            "ties": trained.get("ties"), "tokens": trained.get("tokens"),
+            "seconds": trained.get("seconds")}
 
 
 def publish_run(store: RunStore) -> Path:

@@ -23,8 +23,18 @@ from typing import Any
 from harness.stats import compare, minimum_detectable_difference, paired_diff_of_drops
 from leaderboards.render import Entry, label, table
 
-ACCURACY_SUITES = {"rewardbench": "RewardBench", "preference": "held-out preference"}
+ACCURACY_SUITES = {"rewardbench": "RewardBench", "preference": "preference"}
 SEED = 0  # every comparison uses the same seed: the intervals are reproducible
+
+
+def data_title(entry: Entry, suite: str) -> str:
+    """The suite and the data it was computed on (``preference: vanilla/heldout.jsonl``), as
+    the entry's metrics record it: a table never calls a file held-out that was not."""
+    source = (entry["metrics"].get(suite) or {}).get("data")
+    if not source:
+        return ACCURACY_SUITES[suite]
+    short = source if source.startswith("embedded:") else "/".join(Path(source).parts[-2:])
+    return f"{ACCURACY_SUITES[suite]}: {short}"
 
 
 def _records(entry: Entry, suite: str) -> list[dict[str, Any]]:
@@ -112,8 +122,9 @@ def _half_width(rows: list[dict[str, Any]]) -> float:
 
 
 def accuracy_table(entries: list[Entry], rows: list[dict[str, Any]]) -> str:
-    body = [[label(entries[r["a"]]), label(entries[r["b"]]), ACCURACY_SUITES[r["suite"]],
-             _delta(r), _p(r["p_value"]), f"{r['b10']} / {r['b01']}", str(r["n"])]
+    body = [[label(entries[r["a"]]), label(entries[r["b"]]),
+             data_title(entries[r["a"]], r["suite"]), _delta(r), _p(r["p_value"]),
+             f"{r['b10']} / {r['b01']}", str(r["n"])]
             for r in rows]
     return table(["A", "B", "data", "Δ accuracy A − B [95% paired CI]", "McNemar p",
                   "only A right / only B right", "n"], body)

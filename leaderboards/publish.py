@@ -45,8 +45,12 @@ def build_markdown(entries: list[dict[str, Any]], runs: list[dict], images: dict
     approximate = sorted({note for e in entries for note in e.get("approximate", [])})
     if approximate:
         parts += ["† approximate: " + "; ".join(approximate), ""]
+    if render.trained_entries(entries):
+        parts += ["## Training", "", render.budget_line(entries), "",
+                  render.training_table(entries), ""]
     if any(e["metrics"].get("preference") for e in entries):
-        parts += ["## Held-out preference accuracy", "", render.preference_table(entries), ""]
+        parts += ["## Preference accuracy", "", render.data_line(entries, "preference"), "",
+                  render.preference_table(entries), ""]
     if any(e["metrics"].get("rewardbench") for e in entries):
         parts += ["## RewardBench", "", "Section scores weighted as reward-bench does; Average is "
                   "the unweighted mean of the sections. [95% bootstrap CI]", "",

@@ -132,8 +132,15 @@ def preference_table(entries: list[Entry]) -> str:
              str(e["metrics"]["preference"].get("n")),
              *([consistency(e["metrics"]["preference"])] if with_pairpm else [])]
             for e in entries if e["metrics"].get("preference")]
-    return table(["RM", "method", "form", "held-out accuracy [95% CI]", "n",
+    return table(["RM", "method", "form", "accuracy [95% CI]", "n",
                   *(["positional consistency [95% CI]"] if with_pairpm else [])], rows)
+
+
+def data_line(entries: list[Entry], suite: str) -> str:
+    """Which data a suite's numbers were computed on, as the metrics record it."""
+    sources = list(dict.fromkeys(str((e["metrics"].get(suite) or {}).get("data"))
+                                 for e in entries if e["metrics"].get(suite)))
+    return "Data: " + ", ".join(f"`{s}`" for s in sources) + "."
 
 
 def transforms_of(entries: list[Entry]) -> list[str]:
@@ -188,6 +195,66 @@ def robustness_table(entries: list[Entry]) -> str:
                  rows)
 
 
+def _count(number: Any) -> str:
+    return "–" if number is None else f"{number:,}"
+
+
+def augmented_cell(kept: dict[str, int]) -> str:
+    """Augmented pairs kept after filtering, by type (``causal-degrade 40, neutral 12``)."""
+    shown = {k: v for k, v in (kept or {}).items() if v}
+    return ", ".join(f"{k} {v:,}" for k, v in shown.items()) or "none"
+
+
+def trained_entries(entries: list[Entry]) -> list[Entry]:
+    return [e for e in entries if e.get("kind") == "trained" and e.get("training")]
+
+
+def training_table(entries: list[Entry]) -> str:
+    """What each trained RM saw and cost: the budget rule, original and augmented pairs (kept
+    after filtering, by type), optimizer steps x batch size, tokens trained on, seconds."""
+    rows = []
+    for e in trained_entries(entries):
+        t = e["training"]
+        rows.append([label(e), e.get("form", "–"), t.get("budget", "–"), _count(t.get("original")),
+                     augmented_cell(t.get("augmented_kept", {})), _count(t.get("ties")),
+                     f"{_count(t.get('steps'))} x {t.get('batch_size') or '–'}",
+                     _count(t.get("tokens")),
+                     "–" if t.get("seconds") is None else f"{t['seconds']:.0f}"])
+    return table(["RM", "form", "budget", "original pairs", "augmented pairs kept",
+                  "ties", "steps x batch", "tokens trained on", "train s"], rows)
+
+
+def budget_line(entries: list[Entry]) -> str:
+    """One sentence on compute that the training table's numbers bear out: equal steps are
+    claimed only when every trained RM of a form took the same number."""
+    trained = trained_entries(entries)
+    if not trained:
+        return ""
+    budgets = sorted({e["training"].get("budget", "epochs") for e in trained})
+    parts = []
+    by_form: dict[str, list[Entry]] = {}
+    for e in trained:
+        by_form.setdefault(e.get("form") or "bt", []).append(e)
+    for form, group in by_form.items():
+        steps = {e["training"].get("steps") for e in group}
+        tokens = [e["training"].get("tokens") or 0 for e in group]
+        if len(steps) == 1:
+            spread = (f"; tokens trained on range {min(tokens):,} to {max(tokens):,}"
+                      if max(tokens) != min(tokens) else "")
+            parts.append(f"{form}: every trained RM took {steps.pop():,} optimizer steps{spread}")
+        else:
+            parts.append(f"{form}: optimizer steps differ ("
+                         + ", ".join(f"{e['name']} {e['training'].get('steps'):,}"
+                                     for e in group)
+                         + "), so differences between methods mix method and compute")
+    rule = {"steps": "train.budget=steps (compute-matched: the steps of train.epochs over the "
+                     "original pairs)",
+            "epochs": "train.budget=epochs (each method train.epochs over its own pairs, as "
+                      "the papers do)"}
+    return ("Compute: " + ", ".join(rule.get(b, b) for b in budgets) + ". "
+            + "; ".join(parts) + ".")
+
+
 def settings_line(entries: list[Entry]) -> str:
     """Which trained RMs share one config, per form (a form changes the config, so each form has
     its own hash); several hashes within a form are named, so a mixed board cannot pass as a
@@ -211,8 +278,9 @@ def settings_line(entries: list[Entry]) -> str:
             parts.append(f"{form}: config hashes differ, " + "; ".join(
                 f"`{h}` ({', '.join(names)})" for h, names in hashes.items()))
     same = all(len(h) == 1 for h in by_form.values())
-    return ("; ".join(parts) + "." + (" Same backbone, mode, steps budget, seed and "
-                                       "hyper-parameters within each form." if same else ""))
+    return ("; ".join(parts) + "." + (" Same backbone, mode, seed and hyper-parameters within "
+                                       "each form (compute: see the training table)."
+                                       if same else ""))
 
 
 EXTRA_SECTIONS: list = []  # callables (entries) -> list of markdown lines; suites add theirs

@@ -8,12 +8,17 @@ from typing import Any
 
 from harness.data.rewardbench import SECTIONS
 from leaderboards.render import (
+    budget_line,
     consistency,
+    data_line,
     diagnostics_table,
     has_pairpm,
+    label,
     length_reliance,
     pct,
     table,
+    trained_entries,
+    training_table,
 )
 
 
@@ -21,7 +26,7 @@ def summary_rows(results: list[dict[str, Any]]) -> tuple[list[str], list[list[st
     has = {k for r in results for k in r["metrics"]}
     headers = ["RM"]
     if "preference" in has:
-        headers.append("held-out acc [95% CI]")
+        headers.append("preference acc [95% CI]")
     if "rewardbench" in has:
         headers += ["RewardBench avg [95% CI]", *SECTIONS]
     if "reword" in has:
@@ -33,7 +38,7 @@ def summary_rows(results: list[dict[str, Any]]) -> tuple[list[str], list[list[st
     rows = []
     for r in results:
         m = r["metrics"]
-        row = [r["name"]]
+        row = [label(r)]
         if "preference" in has:
             row.append(pct(m.get("preference")))
         if "rewardbench" in has:
@@ -57,6 +62,15 @@ def print_summary(results: list[dict[str, Any]]) -> None:
 
     headers, rows = summary_rows(results)
     print(table(headers, rows))
+    for suite in ("preference", "rewardbench", "reword"):
+        if any(r["metrics"].get(suite) for r in results):
+            print(f"{suite}: {data_line(results, suite)}")
+    notes = sorted({n for r in results for n in r.get("approximate") or []})
+    if notes:
+        print("\n† approximate: " + "; ".join(notes))
+    if trained_entries(results):
+        print("\nTraining. " + budget_line(results))
+        print(training_table(results))
     diagnosed = [r for r in results if r["metrics"].get("diagnostics")]
     if diagnosed:
         data = diagnosed[0]["metrics"]["diagnostics"].get("data")

@@ -70,7 +70,6 @@ def test_build_filters_with_the_vanilla_rm_and_reports_counts():
     pairs = _data()
     config = Config()
     config.set_value("crome.neutrals_per_pair", 1.0)
-    config.set_value("crome.tie_weight", 0.5)
     seen: list[PreferencePair] = []
 
     def filter_scores(augmented):  # confident on degrades (drop them), unsure on ties (keep)
@@ -87,7 +86,6 @@ def test_build_filters_with_the_vanilla_rm_and_reports_counts():
     assert data.counts["neutral_kept"] == len(kept)
     assert data.counts["filtered_out"] == len(seen) - len(kept)
     assert data.approximate == [RULES_APPROXIMATION]
-    assert data.details["train_overrides"] == {"train.tie_weight": 0.5}
     assert data.details["oracle"] == "rules"
     balance = data.details["cue_balance"]  # before and after the filter
     assert balance["augmented"]["length"]["type"]["causal-degrade"]["pairs"] == 12

@@ -155,7 +155,8 @@ def test_eval_diagnostics_command(tmp_path):
 def test_diagnostics_on_any_pairs_file(tmp_path, monkeypatch):
     monkeypatch.setenv("CROME_BENCH_CACHE", str(tmp_path / "cache"))
     metrics = evaluate_model("length", ["diagnostics"], Config(), tmp_path / "out",
-                             data="embedded:preferences", limit=120, show_progress=False)
+                             sources={"diagnostics": "embedded:preferences"}, limit=120,
+                             show_progress=False)
     d = metrics["diagnostics"]
     assert d["n"] == 120 and d["data"] == "embedded:preferences"
     assert d["length_reliance"]["spearman"] == pytest.approx(1.0)

@@ -25,7 +25,8 @@ from harness.io import slug
 TINY = ["model.max_length=64", "train.batch_size=4", "train.lr=1e-4", "train.warmup_ratio=0",
         "train.save_every=2", "data.heldout_size=8", "data.limit=16",
         "eval.transforms=add_quotes,char_deletion", "eval.bootstrap=200",
-        "eval.suites=preference,rewardbench,reword,diagnostics"]  # no best-of-N: no sampling
+        "eval.suites=preference,rewardbench,reword,diagnostics",  # no best-of-N: no sampling
+        "train.budget=steps"]  # compute-matched: every method takes vanilla's steps
 METHODS = ("vanilla", "rrm", "crome")
 
 
@@ -63,7 +64,8 @@ def _finish(proc: subprocess.Popen) -> str:
 def straight(world) -> Path:
     """The uninterrupted miniature run."""
     runs = world["root"] / "straight"
-    _finish(_run(world, runs))
+    output = _finish(_run(world, runs))
+    (runs / "mini" / "stdout.txt").write_text(output)
     return runs / "mini"
 
 
@@ -103,6 +105,79 @@ def test_miniature_run_trains_evaluates_and_publishes(straight):
     assert f"bt: all trained RMs (vanilla, rrm, crome) share one config, hash " \
            f"`{results['config_hash']}`" in board
     assert "## Best-of-N" not in board and (straight / "leaderboard" / "reword_drops.png").exists()
+
+
+def test_steps_budget_gives_every_method_vanillas_steps_and_the_board_shows_it(straight):
+    results = json.loads((straight / "results.json").read_text())
+    trained = {e["name"]: e["training"] for e in results["entries"] if e["kind"] == "trained"}
+    # 24 pairs - 8 held out = 16 originals, batch 4, 1 epoch: 4 steps for every method
+    assert {t["steps"] for t in trained.values()} == {4}
+    assert {t["original"] for t in trained.values()} == {16}
+    assert trained["vanilla"]["augmented_kept"] == {}
+    assert sum(trained["rrm"]["augmented_kept"].values()) > 0
+    assert trained["crome"]["pairs"] > trained["vanilla"]["pairs"]
+    assert all(t["budget"] == "steps" and t["tokens"] > 0 for t in trained.values())
+    card = json.loads((straight / "run_card.json").read_text())
+    assert card["training"] == trained
+    logs = {m: (straight / "train" / m / "train_log.jsonl").read_text().splitlines()
+            for m in METHODS}
+    assert {len(rows) for rows in logs.values()} == {4}
+    board = (straight / "leaderboard" / "README.md").read_text()
+    training = board.split("## Training")[1].split("\n## ")[0]
+    assert "every trained RM took 4 optimizer steps" in training
+    for name, t in trained.items():
+        row = next(line for line in training.splitlines() if line.startswith(f"| {name}"))
+        assert f"| {t['tokens']:,} " in row and "| 4 x 4 " in row and "| 16 " in row
+    # the approximate oracle is marked in the run's printed summary and on the board
+    output = (straight / "stdout.txt").read_text()
+    assert "| crome † " in output and "† approximate: crome oracle 'rules'" in output
+    assert "| crome † " in board
+
+
+def _eval(*args: str) -> tuple[int, str]:
+    import contextlib
+    import io
+
+    from harness.cli import main
+
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = main(["eval", *args])
+    return code, out.getvalue() + err.getvalue()
+
+
+def test_eval_takes_a_train_folder_and_the_data_it_is_given(straight, world, tmp_path):
+    crome = straight / "train" / "crome"
+    code, output = _eval("--model", str(crome), "--suite", "preference", "--data",
+                         f"preference={world['data']}", "--out", str(tmp_path / "e"))
+    assert code == 0, output
+    metrics = json.loads((tmp_path / "e" / "metrics.json").read_text())
+    # the file named, all 24 pairs, not the checkpoint's 8 held-out ones
+    assert metrics["preference"]["data"] == str(world["data"]) and metrics["preference"]["n"] == 24
+    assert metrics["method"] == "crome" and metrics["approximate"]
+    assert "| crome † " in output and "† approximate: " in output and str(crome) not in output
+    # without --data, the checkpoint's own held-out split
+    code, output = _eval("--model", str(crome), "--suite", "preference", "--out",
+                         str(tmp_path / "h"))
+    metrics = json.loads((tmp_path / "h" / "metrics.json").read_text())
+    assert code == 0 and metrics["preference"]["data"] == str(crome / "heldout.jsonl")
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--suite", "preference", "--transforms", "add_quotes"], "reword suite only"),
+    (["--suite", "preference", "--data", "rewardbench=x.jsonl"], "was not requested"),
+    (["--suite", "preference", "--data", "a.jsonl", "--data", "b.jsonl"], "more than one"),
+    (["--suite", "rewardbnch"], "did you mean 'rewardbench'"),
+])
+def test_eval_refuses_flags_no_requested_suite_reads(tmp_path, args, message):
+    code, output = _eval("--model", "length", *args, "--out", str(tmp_path / "x"))
+    assert code == 2 and message in output
+    assert not (tmp_path / "x").exists()
+
+
+def test_eval_names_what_a_folder_without_a_model_should_hold(straight, tmp_path):
+    code, output = _eval("--model", str(straight / "train"), "--out", str(tmp_path / "x"))
+    assert code == 2 and "no model in this folder" in output and "harness train --out" in output
 
 
 def _wait_for(proc: subprocess.Popen, ready, what: str, timeout: float = 600) -> None:
@@ -299,3 +374,25 @@ def test_gsm8k_reference_lines_follow_each_sample_pool(tmp_path, monkeypatch):
                         lambda curves, metric, path, **kw: drawn.update(kw["references"]))
     bon.bon_plots(apart, tmp_path)
     assert drawn == lines
+
+
+def test_train_output_marks_an_approximate_oracle(straight, world, tmp_path):
+    """``harness train`` on a finished folder reuses the model and still says what was
+    approximate (read from method.json)."""
+    import contextlib
+    import io
+    import shutil
+
+    from harness.cli import main
+
+    folder = tmp_path / "crome"
+    shutil.copytree(straight / "train" / "crome", folder)
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        code = main(["train", "--method", "crome", "--data", str(world["data"]),
+                     "--out", str(folder), "--no-progress",
+                     "--filter-model", str(straight / "train" / "vanilla" / "model"),
+                     *sum((["--set", s] for s in TINY), [])])
+    text = out.getvalue()
+    assert code == 0 and text.startswith("crome †: ") and "† approximate: " in text
+    assert "4 steps (steps budget)" in text

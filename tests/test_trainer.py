@@ -94,6 +94,25 @@ def test_bf16_training_runs_on_cpu_and_changes_the_numerics(tmp_path, data_file)
     assert 0 < diff < 0.05
 
 
+def test_train_tie_weight_scales_the_tie_loss_the_trainer_optimises(tmp_path):
+    """train.tie_weight is lambda on the tie loss: on ties only, the logged loss of the first
+    step (same weights, same pairs) scales with it exactly, and with 0 nothing trains."""
+    from harness.training.trainer import read_step_log, train_reward_model
+
+    ties = [PreferencePair(f"Question {i}?", f"Answer one {i}.", f"Answer two {i}.", None,
+                           str(i), "tie") for i in range(8)]
+    first = {}
+    for weight in (0.0, 1.0, 2.5):
+        config = _config(**{"train.tie_weight": str(weight), "train.epochs": "1"})
+        out = tmp_path / str(weight)
+        train_reward_model(ties, config, out, show_progress=False)
+        first[weight] = read_step_log(out)[0]
+    assert first[1.0]["loss"] > 0.5  # log 2 at a zero margin
+    assert first[2.5]["loss"] == pytest.approx(2.5 * first[1.0]["loss"], rel=1e-6)
+    assert first[2.5]["grad_norm"] == pytest.approx(2.5 * first[1.0]["grad_norm"], rel=1e-4)
+    assert first[0.0]["loss"] == 0.0 and first[0.0]["grad_norm"] == 0.0
+
+
 def test_accelerate_settings_do_not_override_train_precision(tmp_path, data_file):
     """`accelerate config` / `accelerate launch` leave ACCELERATE_MIXED_PRECISION set; a run
     with train.precision=fp32 must still train in float32."""

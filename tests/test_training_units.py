@@ -50,6 +50,49 @@ def test_batch_plan_covers_every_pair_once_per_epoch_and_repeats():
     assert all(len(b) >= 2 for b in batch_plan(lengths, 8, 1.0, seed=1, min_batch=2))
 
 
+def test_steps_budget_fixes_the_number_of_batches_whatever_the_data_size():
+    from harness.training.pipeline import budget_steps
+
+    lengths = [i % 37 for i in range(103)]
+    plan = batch_plan(lengths, 8, 1.0, seed=1, steps=30)  # 13 batches an epoch: 3 epochs, cut
+    assert len(plan) == 30 and plan[:13] == batch_plan(lengths, 8, 1.0, seed=1)
+    assert sorted(i for batch in plan[13:26] for i in batch) == list(range(103))
+    assert len(batch_plan(lengths, 8, 1.0, seed=1, steps=5)) == 5
+    config = Config()
+    config.set_value("train.batch_size", 8)
+    config.set_value("train.epochs", 2.0)
+    assert budget_steps(config, 103) is None  # budget=epochs: the method's own data decides
+    config.set_value("train.budget", "steps")
+    assert budget_steps(config, 103) == 26  # 2 epochs of 13 batches over the original pairs
+
+
+def test_budget_line_claims_equal_steps_only_when_they_are_equal():
+    from leaderboards.render import budget_line, training_table
+
+    def entry(name, steps, tokens, budget="epochs"):
+        return {"name": name, "kind": "trained", "form": "bt", "approximate": [],
+                "training": {"budget": budget, "steps": steps, "batch_size": 8, "tokens": tokens,
+                             "original": 100, "augmented_kept": {"neutral": 3}, "ties": 3,
+                             "seconds": 12.0}}
+
+    line = budget_line([entry("vanilla", 13, 1000), entry("crome", 26, 2100)])
+    assert "optimizer steps differ (vanilla 13, crome 26)" in line and "took" not in line
+    line = budget_line([entry("vanilla", 13, 1000, "steps"), entry("crome", 13, 1100, "steps")])
+    assert "every trained RM took 13 optimizer steps" in line and "1,000 to 1,100" in line
+    table = training_table([entry("crome", 26, 2100)])
+    assert "| crome | bt     | epochs   | 100 " in table and "neutral 3" in table
+    assert "26 x 8" in table and "2,100" in table
+
+
+def test_a_removed_config_field_says_where_the_setting_lives():
+    from harness.config import ConfigError
+
+    with pytest.raises(ConfigError, match="crome.tie_weight' was removed: use train.tie_weight"):
+        Config().set("crome.tie_weight=0.5")
+    with pytest.raises(ConfigError, match="use train.tie_weight"):
+        Config.from_dict({"crome": {"tie_weight": 0.5}})
+
+
 def _pairs(n: int, repeat_prompts: int = 1) -> list[PreferencePair]:
     return [PreferencePair(f"prompt {i // repeat_prompts}", f"good {i}", f"bad {i}", None, str(i))
             for i in range(n)]

@@ -7,7 +7,7 @@ import typing
 from pathlib import Path
 
 from harness.commands.config import add_config_args, config_from_args
-from harness.config import Precision
+from harness.config import ConfigError, Precision
 
 
 def add_to(subparsers: argparse._SubParsersAction) -> None:
@@ -16,14 +16,14 @@ def add_to(subparsers: argparse._SubParsersAction) -> None:
                         help="comma-separated: length, a backbone, a checkpoint dir, a Hub id")
     parser.add_argument("--suite", default="rewardbench",
                         help="comma-separated: preference, rewardbench, reword, diagnostics")
-    parser.add_argument("--data", default=None,
-                        help="RewardBench source for rewardbench/reword, any pairs file "
-                             "for diagnostics (default: data.rewardbench)")
-    parser.add_argument("--pairs", default=None,
-                        help="pairs for the preference suite (default: the model's held-out "
-                             "split, else data.train)")
+    parser.add_argument("--data", action="append", default=[], metavar="[SUITE=]SOURCE",
+                        help="what a suite evaluates (file, Hub id or embedded:NAME): SUITE=SOURCE "
+                             "for one suite, a bare SOURCE for every requested suite; repeatable. "
+                             "Defaults: preference the model's held-out split (else data.train), "
+                             "the others data.rewardbench")
     parser.add_argument("--limit", type=int, default=None, help="stratified sample size")
-    parser.add_argument("--transforms", default=None, help="comma-separated transform names")
+    parser.add_argument("--transforms", default=None,
+                        help="comma-separated transform names (reword suite)")
     parser.add_argument("--form", default=None,
                         help="bt | pairpm, for backbones and Hub models (checkpoints know theirs)")
     parser.add_argument("--max-length", type=int, default=None)
@@ -38,8 +38,10 @@ def add_to(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from harness.evaluate import evaluate_model
     from harness.io import slug
+    from harness.suites import SUITES, load_builtin_suites
     from leaderboards.summary import print_summary
 
+    load_builtin_suites()
     config = config_from_args(args)
     for flag, key in (("transforms", "eval.transforms"), ("max_length", "model.max_length"),
                       ("form", "model.form"), ("seed", "seed"),
@@ -48,12 +50,46 @@ def run(args: argparse.Namespace) -> int:
             config.set_value(key, getattr(args, flag))
     models = [m.strip() for m in args.model.split(",") if m.strip()]
     suites = [s.strip() for s in args.suite.split(",") if s.strip()]
+    for suite in suites:
+        SUITES.get(suite)  # an unknown name fails here, with close matches
+    sources = data_sources(args.data, suites)
+    if args.transforms is not None and "reword" not in suites:
+        raise ConfigError("--transforms is read by the reword suite only, which was not "
+                          f"requested (--suite {','.join(suites)})")
     out = Path(args.out)
     results = []
     for model in models:
         folder = out if len(models) == 1 else out / slug(model)
-        metrics = evaluate_model(model, suites, config, folder, data=args.data,
-                                 pairs=args.pairs, limit=args.limit)
-        results.append({"name": model, "metrics": metrics, "eval_dir": str(folder)})
+        metrics = evaluate_model(model, suites, config, folder, sources=sources,
+                                 limit=args.limit)
+        results.append({"name": metrics["model"], "approximate": metrics.get("approximate"),
+                        "method": metrics.get("method"), "metrics": metrics,
+                        "eval_dir": str(folder)})
     print_summary(results)
     return 0
+
+
+def data_sources(values: list[str], suites: list[str]) -> dict[str, str]:
+    """``--data`` values -> {suite: source}. ``SUITE=SOURCE`` names one requested suite (a suite
+    that was not requested is an error, never ignored); a bare ``SOURCE`` goes to every
+    requested suite that has no source of its own."""
+    from harness.suites import SUITES
+
+    named: dict[str, str] = {}
+    bare: list[str] = []
+    for value in values:
+        suite, sep, source = value.partition("=")
+        if sep and suite in SUITES:
+            if suite not in suites:
+                raise ConfigError(f"--data {value}: suite {suite!r} was not requested "
+                                  f"(--suite {','.join(suites)})")
+            if suite in named:
+                raise ConfigError(f"--data names suite {suite!r} twice")
+            named[suite] = source
+        else:
+            bare.append(value)
+    if len(bare) > 1:
+        raise ConfigError(f"--data: more than one source for all suites ({', '.join(bare)}); "
+                          "name one per suite with SUITE=SOURCE")
+    return {s: named.get(s, bare[0] if bare else None) for s in suites
+            if s in named or bare}

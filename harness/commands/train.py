@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import json
+from pathlib import Path
 
 from harness.commands.config import add_config_args, config_from_args
 
@@ -41,7 +43,11 @@ def run(args: argparse.Namespace) -> int:
     apply_common_flags(config, args)
     result = train_method(args.method, config, args.out, limit=args.limit,
                           filter_model=args.filter_model, show_progress=not args.no_progress)
-    print(f"{args.method}: {result.pairs} pairs ({result.ties} ties, {result.truncated} "
-          f"truncated), {result.steps} steps, {result.seconds:.0f} s, "
-          f"{result.pairs_per_second:.1f} pairs/s -> {result.model_dir}")
+    info = json.loads((Path(args.out) / "method.json").read_text(encoding="utf-8"))
+    mark = " †" if info.get("approximate") else ""
+    print(f"{args.method}{mark}: {result.pairs} pairs ({result.ties} ties, {result.truncated} "
+          f"truncated), {result.steps} steps ({result.budget} budget), {result.tokens:,} tokens, "
+          f"{result.seconds:.0f} s, {result.pairs_per_second:.1f} pairs/s -> {result.model_dir}")
+    for note in info.get("approximate", []):
+        print(f"† approximate: {note}")
     return 0

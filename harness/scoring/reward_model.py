@@ -48,6 +48,10 @@ class RewardModel(ABC):
     # "bt": one reward per (prompt, response). "pairpm": a pairwise preference model whose
     # reward for (prompt, PairedResponses(a, b)) is the log-odds that a is better than b.
     form: str = "bt"
+    # Our checkpoints: the method that trained it and what about it was approximate (in words,
+    # from crome_bench.json), so every output that names the RM can say so.
+    method: str | None = None
+    approximate: tuple[str, ...] = ()
 
     @abstractmethod
     def score_with_info(self, prompts: list[Any], responses: list[str]
@@ -225,6 +229,23 @@ def _read_meta(path: Path) -> dict[str, Any]:
     return json.loads(meta.read_text()) if meta.exists() else {}
 
 
+def model_folder(name: str) -> str:
+    """The folder to load for a local path: a Hugging Face model folder as it is; a ``harness
+    train --out`` folder or a run's ``train/<method>`` as its ``model/``. A folder holding
+    neither is an error that says what was expected."""
+    path = Path(name)
+    if not path.is_dir() or (path / "config.json").exists():
+        return name
+    if (path / "model" / "config.json").exists():
+        return str(path / "model")
+    unfinished = (path / "checkpoint").exists() or (path / "train_pairs.jsonl").exists()
+    raise RegistryError(
+        f"{name}: no model in this folder; expected a Hugging Face model folder (config.json) "
+        "or a `harness train --out` / run `train/<method>` folder with a finished model/"
+        + (" (this one looks like a training that has not finished: rerun it to resume)"
+           if unfinished else ""))
+
+
 def load_reward_model(name: str, *, max_length: int | None = None,
                       device: torch.device | None = None, precision: str = "auto",
                       seed: int = 0, batch_tokens: int | None = None, form: str = "bt"
@@ -250,6 +271,7 @@ def load_reward_model(name: str, *, max_length: int | None = None,
                              max_length or 512, device, dtype, batch_tokens, form)
     from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
+    name = model_folder(name)
     path = Path(name)
     meta = _read_meta(path) if path.is_dir() else {}
     try:
@@ -263,6 +285,9 @@ def load_reward_model(name: str, *, max_length: int | None = None,
         model.config.pad_token_id = tokenizer.pad_token_id
     label = (meta.get("method") or path.name) if path.is_dir() else name
     form = meta.get("form") or form
-    return HFRewardModel(model, tokenizer, str(label) + (":pairpm" if form == "pairpm" else ""),
-                         max_length or meta.get("max_length") or 512, device, dtype, batch_tokens,
-                         form)
+    rm = HFRewardModel(model, tokenizer, str(label) + (":pairpm" if form == "pairpm" else ""),
+                       max_length or meta.get("max_length") or 512, device, dtype, batch_tokens,
+                       form)
+    rm.method = meta.get("method")
+    rm.approximate = tuple(meta.get("approximate") or ())
+    return rm

@@ -76,16 +76,25 @@ def encode_pairs(tokenizer, pairs: list[PreferencePair], max_length: int, form: 
             for pair, (a, cut_a), (b, cut_b) in zip(pairs, out[:n], out[n:], strict=True)]
 
 
+def steps_for(pairs: int, batch_size: int, epochs: float) -> int:
+    """Optimizer steps that ``epochs`` passes over ``pairs`` pairs take."""
+    return math.ceil(epochs * math.ceil(pairs / batch_size))
+
+
 def batch_plan(lengths: list[int], batch_size: int, epochs: float, seed: int,
-               min_batch: int = 1) -> list[list[int]]:
+               min_batch: int = 1, steps: int | None = None) -> list[list[int]]:
     """Index batches for the whole run (all epochs); fractional epochs cut the last one short.
 
-    A batch smaller than ``min_batch`` (the number of processes) is merged into its neighbour
-    so that every process gets at least one pair of every batch.
+    ``steps`` (a compute-matched budget) replaces ``epochs``: the plan runs as many epochs as
+    it takes and stops after that many batches. A batch smaller than ``min_batch`` (the number
+    of processes) is merged into its neighbour so that every process gets at least one pair of
+    every batch.
     """
     n = len(lengths)
     if n == 0:
         raise ValueError("no training pairs")
+    if steps is not None:
+        epochs = steps / math.ceil(n / batch_size)
     plan: list[list[int]] = []
     for epoch in range(math.ceil(epochs)):
         rng = rng_for(seed, "batches", epoch)
@@ -98,8 +107,7 @@ def batch_plan(lengths: list[int], batch_size: int, epochs: float, seed: int,
             batches.extend(mega[i:i + batch_size] for i in range(0, len(mega), batch_size))
         rng.shuffle(batches)
         plan.extend(batches)
-    total = math.ceil(epochs * math.ceil(n / batch_size))
-    plan = plan[:total]
+    plan = plan[:steps if steps is not None else steps_for(n, batch_size, epochs)]
     merged: list[list[int]] = []
     for batch in plan:
         if merged and len(batch) < min_batch:

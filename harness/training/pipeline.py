@@ -17,7 +17,7 @@ from harness.data.loaders import load_pairs, write_pairs
 from harness.data.schema import PreferencePair
 from harness.io import write_json
 from harness.methods import FilterScores, get_method
-from harness.training.batches import split_heldout
+from harness.training.batches import split_heldout, steps_for
 from harness.training.trainer import TrainResult, train_reward_model
 
 
@@ -54,12 +54,14 @@ def train_method(method_name: str, config: Config, out_dir: str | Path, *,
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     train, _ = prepare_split(config, out, limit)
+    steps = budget_steps(config, len(train))
     filter_scores = None
     if method.uses_filter:
         if filter_model is None:
             vanilla = get_method("vanilla").build(train, config, None)
             result = train_reward_model(vanilla.pairs, config, out / "filter-vanilla",
-                                        method="vanilla", show_progress=show_progress)
+                                        method="vanilla", steps=steps,
+                                        show_progress=show_progress)
             filter_model = result.model_dir
         filter_scores = score_differences(filter_model, config)
     data = method.build(train, config, filter_scores)
@@ -70,4 +72,12 @@ def train_method(method_name: str, config: Config, out_dir: str | Path, *,
     return train_reward_model(data.pairs, config, out, method=method_name,
                               meta={"method": method_name, "counts": data.counts,
                                     "approximate": data.approximate},
-                              show_progress=show_progress)
+                              steps=steps, show_progress=show_progress)
+
+
+def budget_steps(config: Config, original_pairs: int) -> int | None:
+    """``train.budget=steps``: every method takes the optimizer steps that ``train.epochs``
+    over the original pairs take (what Vanilla takes), whatever it adds; None for ``epochs``."""
+    if config.train.budget != "steps":
+        return None
+    return steps_for(original_pairs, config.train.batch_size, config.train.epochs)

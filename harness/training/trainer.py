@@ -48,6 +48,8 @@ class TrainResult:
     seconds: float
     pairs_per_second: float
     resumed_from: int = 0
+    tokens: int = 0  # real (unpadded) tokens of the chosen and rejected inputs over all steps
+    budget: str = "epochs"
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -63,8 +65,11 @@ def _disable_dropout(model: torch.nn.Module) -> None:
 
 def train_reward_model(pairs: list[PreferencePair], config: Config, out_dir: str | Path, *,
                        method: str = "vanilla", meta: dict[str, Any] | None = None,
-                       show_progress: bool = True) -> TrainResult:
+                       steps: int | None = None, show_progress: bool = True) -> TrainResult:
     """Train an RM on ``pairs`` (ties included) and save it to ``out_dir/model``.
+
+    ``steps``: a fixed number of optimizer steps (``train.budget=steps``; the caller derives it
+    from the original pairs) instead of ``train.epochs`` over ``pairs``.
 
     Resumes from ``out_dir/checkpoint`` when one exists for the same config and data; returns at
     once when ``out_dir/model`` already holds the finished model for them.
@@ -75,6 +80,8 @@ def train_reward_model(pairs: list[PreferencePair], config: Config, out_dir: str
     out = Path(out_dir)
     model_dir, ckpt_dir = out / "model", out / "checkpoint"
     identity = {"config": config.training_hash(), "data": data_hash(pairs), "method": method}
+    if steps is not None:
+        identity["steps"] = steps
     done = _finished(model_dir, identity)
     if done:
         return done
@@ -94,7 +101,7 @@ def train_reward_model(pairs: list[PreferencePair], config: Config, out_dir: str
     tokenizer = load_tokenizer(cfg.backbone)
     encoded = encode_pairs(tokenizer, pairs, cfg.max_length, cfg.form)
     plan = batch_plan([e.length for e in encoded], tcfg.batch_size, tcfg.epochs, config.seed,
-                      min_batch=accelerator.num_processes)
+                      min_batch=accelerator.num_processes, steps=steps)
 
     model = load_sequence_classifier(cfg.backbone, seed=config.seed)
     _disable_dropout(model)
@@ -114,6 +121,9 @@ def train_reward_model(pairs: list[PreferencePair], config: Config, out_dir: str
 
     pad_id = tokenizer.pad_token_id
     began, seen = time.perf_counter(), 0
+    # tokens of the steps before a resume count too: the total is the run's, not the process's
+    tokens = sum(len(encoded[i].chosen) + len(encoded[i].rejected)
+                 for batch in plan[:start] for i in batch)
     progress = _progress(show_progress and accelerator.is_main_process, len(plan), start)
     model.train()
     for step in range(start, len(plan)):
@@ -145,6 +155,7 @@ def train_reward_model(pairs: list[PreferencePair], config: Config, out_dir: str
                          device=accelerator.device), reduction="sum")
         batch_loss, batch_pairs = float(totals[0]), int(totals[1])
         seen += batch_pairs
+        tokens += sum(len(e.chosen) + len(e.rejected) for e in batch)
         if log:
             log.write(step, batch_loss, float(grad_norm), batch_pairs)
         if progress:
@@ -161,7 +172,8 @@ def train_reward_model(pairs: list[PreferencePair], config: Config, out_dir: str
     accelerator.wait_for_everyone()
     result = TrainResult(str(model_dir), len(plan), len(pairs), sum(e.is_tie for e in encoded),
                          sum(e.truncated for e in encoded), seconds,
-                         seen / seconds if seconds else 0.0, start)
+                         seen / seconds if seconds else 0.0, start, tokens,
+                         "steps" if steps is not None else "epochs")
     if accelerator.is_main_process:
         final = MODES.get(cfg.mode).finalize(accelerator.unwrap_model(model))
         _save_model(final, tokenizer, model_dir, config, identity, result, meta or {})
