@@ -16,6 +16,7 @@ Rerunning resumes (the run store skips finished steps and the scorer reuses cach
 from __future__ import annotations
 
 import argparse
+import os
 import shlex
 import shutil
 import subprocess
@@ -29,15 +30,22 @@ WILDGUARD = "wildguardtest/wildguardtest.jsonl"
 GSM8K = "gsm8k/test.jsonl"
 
 
+def here(path: Path) -> str:
+    """A path as the command is run from the repository root (relative where it can be), so
+    the published command carries no machine's folders."""
+    return os.path.relpath(path, REPO)
+
+
 def command(args: argparse.Namespace) -> list[str]:
     suites = "preference,rewardbench,reword,diagnostics,wildguard_bon,gsm8k_bon"
     return [sys.executable, "-m", "harness", "run", "--models", "vanilla,rrm,crome",
             "--name", args.name, "--runs-dir", args.runs_dir, "--form", args.form,
             "--mode", args.mode,
-            "--data", str(shared(UF)), "--no-progress",
-            "--set", f"data.rewardbench={shared(RB_FILE)}",
-            "--set", f"data.wildguard={shared(WILDGUARD)}",
-            "--set", f"data.gsm8k={shared(GSM8K)}",
+            "--data", here(shared(UF)), "--no-progress",
+            "--set", f"train.budget={args.budget}",
+            "--set", f"data.rewardbench={here(shared(RB_FILE))}",
+            "--set", f"data.wildguard={here(shared(WILDGUARD))}",
+            "--set", f"data.gsm8k={here(shared(GSM8K))}",
             "--set", f"eval.suites={suites}",
             "--set", f"eval.reword_limit={args.reword_limit}",
             "--set", f"train.max_pairs={args.max_pairs}",
@@ -47,7 +55,9 @@ def command(args: argparse.Namespace) -> list[str]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--runs-dir", default=str(REPO / "runs"))
+    parser.add_argument("--runs-dir", default="runs", help="relative to the repository root")
+    parser.add_argument("--budget", default="steps", choices=["steps", "epochs"],
+                        help="train.budget: steps (compute-matched, the default here) or epochs")
     parser.add_argument("--name", default="reference")
     parser.add_argument("--form", default="bt")
     parser.add_argument("--mode", default="full",
@@ -65,7 +75,7 @@ def main() -> None:
     if args.dry_run:
         return
     subprocess.run(argv, cwd=REPO, check=True)
-    board = Path(args.runs_dir) / args.name / "leaderboard"
+    board = REPO / args.runs_dir / args.name / "leaderboard"
     target = REPO / "leaderboards" / "reference"
     about = target / "ABOUT.md"  # the hand-written reading of the board: kept, to be re-read
     kept = about.read_text() if about.exists() else None
