@@ -100,6 +100,19 @@ def bootstrap_ci(values: ArrayLike, *, n_resamples: int = N_RESAMPLES,
     return _interval(np.concatenate(parts), confidence)
 
 
+def proportion_ci(count: int, total: int, confidence: float = CONFIDENCE
+                  ) -> tuple[float, float] | None:
+    """Wilson score interval of ``count`` successes in ``total`` trials (scipy), for rates
+    stored as counts (best-of-N): unlike a bootstrap it stays informative at 0 or ``total``
+    successes, where a resample of all-equal outcomes has zero width. None when total is 0."""
+    if not total:
+        return None
+    from scipy.stats import binomtest
+
+    interval = binomtest(int(count), int(total)).proportion_ci(confidence, method="wilson")
+    return float(interval.low), float(interval.high)
+
+
 def accuracy_with_ci(correct: ArrayLike, *, n_resamples: int = N_RESAMPLES,
                      confidence: float = CONFIDENCE, seed: int = 0,
                      weights: ArrayLike | None = None) -> dict:
