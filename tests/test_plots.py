@@ -25,17 +25,23 @@ def test_error_bars_are_distances_from_the_centre_in_points():
     assert error_bars([5.0], [[None, None]]) == [[0.0], [0.0]]
 
 
-def test_drop_plot_draws_each_drops_ci(tmp_path, monkeypatch):
+def _spy(monkeypatch, method: str, error_key: str) -> list:
+    """Record (values, error bars) of every call of ``Axes.<method>``, still drawing it."""
     import matplotlib.axes
 
     drawn = []
-    original = matplotlib.axes.Axes.barh
+    original = getattr(matplotlib.axes.Axes, method)
 
-    def spy(self, y, width, *args, **kwargs):
-        drawn.append((list(width), kwargs.get("xerr")))
-        return original(self, y, width, *args, **kwargs)
+    def spy(self, positions, values, *args, **kwargs):
+        drawn.append((list(values), kwargs.get(error_key)))
+        return original(self, positions, values, *args, **kwargs)
 
-    monkeypatch.setattr(matplotlib.axes.Axes, "barh", spy)
+    monkeypatch.setattr(matplotlib.axes.Axes, method, spy)
+    return drawn
+
+
+def test_drop_plot_draws_each_drops_ci(tmp_path, monkeypatch):
+    drawn = _spy(monkeypatch, "barh", "xerr")
     transforms = {"a": {"drop": 0.05, "drop_ci": [-0.05, 0.15]},
                   "b": {"drop": -0.02, "drop_ci": [-0.1, 0.04]}}
     entries = [{"name": "rm", "metrics": {"reword": {"transforms": transforms}}}]
@@ -47,16 +53,7 @@ def test_drop_plot_draws_each_drops_ci(tmp_path, monkeypatch):
 
 
 def test_curve_plot_draws_wilson_intervals(tmp_path, monkeypatch):
-    import matplotlib.axes
-
-    drawn = []
-    original = matplotlib.axes.Axes.errorbar
-
-    def spy(self, x, y, *args, **kwargs):
-        drawn.append((list(y), kwargs.get("yerr")))
-        return original(self, x, y, *args, **kwargs)
-
-    monkeypatch.setattr(matplotlib.axes.Axes, "errorbar", spy)
+    drawn = _spy(monkeypatch, "errorbar", "yerr")
     curves = {"rm": {"1": {"acc": {"value": 0.0, "count": 0, "total": 8}},
                      "2": {"acc": {"value": 0.5, "count": 4, "total": 8}}}}
     curve_plot(curves, "acc", tmp_path / "c.png", title="t", ylabel="accuracy (%)")
