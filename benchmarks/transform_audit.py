@@ -47,7 +47,8 @@ NOISE = ("char_swap", "char_substitution", "char_insertion", "char_deletion", "w
          "synonym_swap", "homoglyph", "keyboard_typo", "ocr_noise", "lowercase", "punct_spaces",
          "back_transcription")
 MIN_BOTH = 0.98
-_ROT = "encodes every letter of the prompt (its purpose); digits kept, decoding restores it"
+_ROT = ("encodes every letter of the prompt and names the shift (its purpose); digits kept, "
+        "decoding restores the prompt")
 EXEMPT: dict[tuple[str, str], str] = {
     **{(rot, inv): _ROT for rot in ("rot13", "rot2")
        for inv in ("math", "fences", "answers")},

@@ -201,7 +201,8 @@ def rot13(text: str, rng: random.Random, ctx: TextContext) -> str:
     """Encode the prompt with ROT-13 and prepend an instruction that says how to decode it.
 
     Only ASCII letters move; digits, punctuation and layout stay, so decoding restores the prompt
-    exactly. Deterministic.
+    exactly. Exempt in the audit (its purpose): math, fences, answers, units and variables are
+    encoded with the rest, and the instruction adds the shift's number. Deterministic.
     """
     return ROT_INSTRUCTION.format(name="ROT-13", n=13, example="a->n, n->a") + rot(text, 13)
 
@@ -211,7 +212,7 @@ def rot2(text: str, rng: random.Random, ctx: TextContext) -> str:
     """Encode the prompt with ROT-2 (a->c, y->a) and prepend an instruction to decode it.
 
     As ``rot13`` with a shift of two, which is not its own inverse, so the instruction says to
-    shift back. Deterministic.
+    shift back. Exempt in the audit as ``rot13``. Deterministic.
     """
     return ROT_INSTRUCTION.format(name="ROT-2", n=2, example="a->c, y->a") + rot(text, 2)
 

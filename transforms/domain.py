@@ -301,7 +301,9 @@ def math_answer_format(text: str, rng: random.Random, ctx: TextContext) -> str:
     a format cue; the swap flips it on both sides. A boxed answer is unboxed in place and repeated
     under a new ``# Answer`` heading; an ``# Answer`` section becomes ``$\\boxed{X}$`` (a section
     repeated verbatim, as in a few PRM800K responses, becomes one box, and math delimiters around
-    X are dropped inside it). The answer itself is copied verbatim. Deterministic.
+    X are dropped inside it). The answer itself is copied verbatim. Exempt in the audit (its
+    purpose): the final answer's format, the math holding the box, and the answer's numbers,
+    which the new ``# Answer`` section repeats. Deterministic.
     """
     return swap_answer_format(text)
 

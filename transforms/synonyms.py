@@ -15,7 +15,7 @@ _PAIRS = """
 also: additionally
 however: nevertheless, nonetheless
 therefore: thus, hence
-important: crucial, essential, significant
+important: crucial, essential
 often: frequently, commonly
 usually: typically, generally
 quickly: rapidly, swiftly
@@ -78,10 +78,8 @@ reduces: decreases, lowers
 explain: describe, clarify
 explains: describes, clarifies
 understand: grasp, comprehend
-create: make, build
-creates: makes, builds
-build: construct, create
-builds: constructs, creates
+create: make
+creates: makes
 allow: permit, enable
 allows: permits, enables
 ensure: guarantee, make sure
@@ -129,7 +127,7 @@ furthermore: moreover, additionally
 moreover: furthermore, additionally
 firstly: first, to begin with
 lastly: finally
-during: throughout, in the course of
+during: in the course of
 although: though, even though
 unless: except if
 excellent: outstanding, superb
