@@ -235,3 +235,33 @@ def test_real_minilm_similarity_reads_the_whole_text(cache):
     head = mb.cosine_similarities([original[:600]], [rewrite[:600]])[0]
     whole = mb.cosine_similarities([original], [rewrite])[0]
     assert head > 0.99 and whole < mb.MIN_SIMILARITY
+
+
+def test_reword_takes_model_pairs_as_a_whole_and_counts_rejections(cache, fake_sim, monkeypatch,
+                                                                   tmp_path):
+    """In the reword suite, a pair with one rejected rewrite is left out of the drop (neither,
+    undone) and the rejection is counted by reason."""
+    from harness.config import Config
+    from harness.suites import reword
+    from harness.suites.base import EvalContext
+
+    if "fake-test" not in GENERATORS:
+        GENERATORS.add("fake-test", lambda: FakeGenerator("fake:cli"))
+    monkeypatch.setenv("CROME_BENCH_GENERATOR", "fake-test")
+    pairs = [pair("Delivery usually takes 12 days.", "It costs $5 and is quick.", 0),
+             pair("Delivery usually takes 12 days.", "Keep the 3 keys safe.", 1)]
+    source = tmp_path / "rb.jsonl"
+    source.write_text("".join(json.dumps(dataclasses.asdict(p)) + "\n" for p in pairs))
+
+    class LengthScorer:
+        def score_pairs(self, items):
+            return [len(p.chosen) for p in items], [len(p.rejected) for p in items], {}
+
+    config = Config()
+    config.set("eval.transforms=paraphrase")
+    ctx = EvalContext(rm=None, scorer=LengthScorer(), config=config, out_dir=tmp_path,
+                      data=str(source))
+    entry = reword.run(ctx)["transforms"]["paraphrase"]
+    assert entry["sides"] == {"both": 1, "one": 0, "neither": 1, "undone": 1, "noop": 0}
+    assert entry["n_both"] == 1 and entry["neither"]["n"] == 1
+    assert entry["rejections"] == {"accepted": 2, "numbers": 1}

@@ -7,7 +7,9 @@ drop (unchanged - transformed) with a paired bootstrap CI and the flip rate (sha
 whose ranking changed) are taken on the *both-side* pairs, overall and per section: an
 unchanged pair would dilute the drop, and a one-sided edit is a cue of its own. The counts of
 the three groups, and accuracy on the one-side and neither pairs, are reported beside it
-(``sides``, ``one_side``, ``neither``), with the no-op rate (neither / n).
+(``sides``, ``one_side``, ``neither``), with the no-op rate (neither / n); a model-based
+transform also reports why rewrites were rejected (``rejections``: similarity, numbers, empty,
+too_long).
 """
 
 from __future__ import annotations
@@ -70,6 +72,9 @@ def run(ctx: EvalContext) -> dict:
                      noop_rate=counts["neither"] / len(idx), kind=transform.kind,
                      one_side=_side_block(orig, trans, sides, "one", range(len(idx)), seed),
                      neither=_side_block(orig, trans, sides, "neither", range(len(idx)), seed))
+        if hasattr(transform, "rejections"):  # model-based: why rewrites were not used
+            texts = [getattr(pairs[i], f) for i in idx for f in transform.fields if f != "prompt"]
+            entry["rejections"] = dict(transform.rejections(texts))
         sections = {}
         for section in sorted({section_of(pairs[i].subset) for i in idx}):
             pos = [k for k, i in enumerate(idx) if section_of(pairs[i].subset) == section]
