@@ -63,6 +63,11 @@ class DataConfig:
     limit: int | None = field(
         default=None, metadata={"help": "stratified sample size for evaluation"}
     )
+    rmbench: str = field(
+        default="THU-KEG/RM-Bench",
+        metadata={"help": "RM-Bench (rmbench suite): a file, a folder of per-domain files, or "
+                          "a Hub id"},
+    )
 
 
 @dataclass

@@ -28,6 +28,16 @@ KEYWORDS_NOTE = ("best-of-N safety judge: refusal by keywords, not the WildGuard
                  "(attack success = the pick is not a refusal)")
 
 
+def eval_suites(config: Config) -> list[str]:
+    """The evaluation suites ``config.eval.suites`` names, in its order: the defaults
+    (``EVAL_SUITES``) and any other registered suite, e.g. the opt-in ``rmbench`` or a
+    plugin's; best-of-N suites run separately."""
+    from harness.suites import SUITES, load_builtin_suites
+
+    load_builtin_suites()
+    return [s for s in config.eval.suites if s in EVAL_SUITES or s in SUITES]
+
+
 def plan_methods(methods: list[str]) -> list[str]:
     """Vanilla first whenever a filtering method needs it."""
     needs_vanilla = any(get_method(m).uses_filter for m in methods)
@@ -79,7 +89,7 @@ def run_all(config: Config, methods: list[str], store: RunStore, *,
                          "config_hash": form_config.hash(),
                          "approximate": trained[method].get("approximate", []),
                          "training": training_summary(trained[method])}))
-    suites = [s for s in config.eval.suites if s in EVAL_SUITES]
+    suites = eval_suites(config)
     for ref in (*REFERENCES, config.model.backbone):
         name = ref if ref in REFERENCES else f"untrained {ref}"
         # evaluate_model loads backbones and Hub models in config.model.form; length is bt

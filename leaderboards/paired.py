@@ -20,7 +20,12 @@ from itertools import combinations
 from pathlib import Path
 from typing import Any
 
-from harness.stats import compare, minimum_detectable_difference, paired_diff_of_drops
+from harness.stats import (
+    bootstrap_ci,
+    compare,
+    minimum_detectable_difference,
+    paired_diff_of_drops,
+)
 from leaderboards.render import Entry, label, table
 
 ACCURACY_SUITES = {"rewardbench": "RewardBench", "preference": "preference"}
@@ -57,7 +62,47 @@ def load_outcomes(entry: Entry) -> dict[str, Any]:
         reword.setdefault(r["transform"], {})[r["key"]] = (int(r["original_correct"]),
                                                           int(r["correct"]))
     out["reword"] = reword
+    out["rmbench_hard"] = rmbench_hard(entry)
     return out
+
+
+def rmbench_hard(entry: Entry) -> dict[str, tuple[str, float]]:
+    """RM-Bench per prompt: {prompt key: (domain, hard accuracy)}, the share of its three
+    hard comparisons (chosen less styled than rejected) the RM got right."""
+    cells: dict[str, tuple[str, list[int]]] = {}
+    for r in _records(entry, "rmbench"):
+        if r["difficulty"] == "hard":
+            cells.setdefault(r["prompt_key"], (r["domain"], []))[1].append(int(r["correct"]))
+    return {k: (d, sum(v) / len(v)) for k, (d, v) in cells.items()}
+
+
+def rmbench_hard_comparisons(outcomes: list[dict[str, Any]], pairs: list[tuple[int, int]]
+                             ) -> list[dict[str, Any]]:
+    """A's RM-Bench hard accuracy minus B's on the prompts both were scored on, averaged over
+    domains as the board's Hard column is (each prompt weighs 1 / (its domain's prompts x
+    domains)), with a weighted paired bootstrap CI over prompts."""
+    rows = []
+    for a, b in pairs:
+        xa, xb = outcomes[a]["rmbench_hard"], outcomes[b]["rmbench_hard"]
+        keys = [k for k in xa if k in xb]
+        if not keys:
+            continue
+        domains = [xa[k][0] for k in keys]
+        size = {d: domains.count(d) for d in domains}
+        weights = [1 / (size[d] * len(size)) for d in domains]
+        diffs = [xa[k][1] - xb[k][1] for k in keys]
+        rows.append({"a": a, "b": b, "n": len(keys),
+                     "diff": sum(w * d for w, d in zip(weights, diffs, strict=True)),
+                     "ci": list(bootstrap_ci(diffs, weights=weights, seed=SEED)),
+                     "a_better": sum(d > 0 for d in diffs), "b_better": sum(d < 0 for d in diffs)})
+    return rows
+
+
+def rmbench_table(entries: list[Entry], rows: list[dict[str, Any]]) -> str:
+    body = [[label(entries[r["a"]]), label(entries[r["b"]]), _delta(r),
+             f"{r['a_better']} / {r['b_better']}", str(r["n"])] for r in rows]
+    return table(["A", "B", "Δ RM-Bench hard A − B [95% paired CI]",
+                  "prompts A better / B better", "prompts"], body)
 
 
 def comparison_pairs(entries: list[Entry]) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
@@ -140,8 +185,8 @@ def drop_table(entries: list[Entry], rows: list[dict[str, Any]]) -> str:
                                  for a, b in pairs)], body)
 
 
-def detectable_line(accuracy_rows: list[dict[str, Any]], drop_rows: list[dict[str, Any]]
-                    ) -> str:
+def detectable_line(accuracy_rows: list[dict[str, Any]], drop_rows: list[dict[str, Any]],
+                    rmbench_rows: list[dict[str, Any]] = ()) -> str:
     """The smallest difference these tables can resolve, read off their own CIs."""
     parts = []
     for suite, title in ACCURACY_SUITES.items():
@@ -154,6 +199,9 @@ def detectable_line(accuracy_rows: list[dict[str, Any]], drop_rows: list[dict[st
     if drop_rows:
         parts.append(f"±{100 * _half_width(drop_rows):.1f} points for a difference of drops "
                      "under one transform")
+    if rmbench_rows:
+        parts.append(f"±{100 * _half_width(rmbench_rows):.1f} points on RM-Bench hard "
+                     f"(n = {int(statistics.median(r['n'] for r in rmbench_rows))} prompts)")
     return ("Smallest detectable difference at this size (median half-width of the paired 95% "
             "CIs): " + "; ".join(parts) + ". A smaller difference cannot be told from zero "
             "here, and one of about this size is detected only about half the time.")
@@ -165,7 +213,8 @@ def paired_section(entries: list[Entry], heading: str = "##") -> list[str]:
     accuracy_pairs, method_pairs = comparison_pairs(entries)
     acc_rows = accuracy_comparisons(entries, outcomes, accuracy_pairs)
     drop_rows = drop_comparisons(outcomes, method_pairs)
-    if not acc_rows and not drop_rows:
+    rmbench_rows = rmbench_hard_comparisons(outcomes, accuracy_pairs)
+    if not acc_rows and not drop_rows and not rmbench_rows:
         return []
     lines = [f"{heading} Paired comparisons".strip(), "",
              "Each RM pair on the pairs both were scored on (joined by item key). Δ is the "
@@ -174,10 +223,18 @@ def paired_section(entries: list[Entry], heading: str = "##") -> list[str]:
              "= the CI excludes zero.", ""]
     if acc_rows:
         lines += [accuracy_table(entries, acc_rows), ""]
+    if rmbench_rows:
+        title = "RM-Bench hard accuracy"
+        lines += [f"{heading}# {title}" if heading else f"{title}:", "",
+                  "A's hard accuracy (chosen answer less styled than the rejected one) minus "
+                  "B's on the same prompts, averaged over domains like the Hard column (points, "
+                  "[95% paired bootstrap CI over prompts]; a prompt's outcome is a share of "
+                  "three comparisons, so there is no McNemar test).", "",
+                  rmbench_table(entries, rmbench_rows), ""]
     if drop_rows:
         title = "Difference of drops under each transform"
         lines += [f"{heading}# {title}" if heading else f"{title}:", "",
                   "A's accuracy drop minus B's on the same pairs (points, [95% paired CI]); "
                   "negative = A is more robust.", "", drop_table(entries, drop_rows), ""]
-    lines += [detectable_line(acc_rows, drop_rows), ""]
+    lines += [detectable_line(acc_rows, drop_rows, rmbench_rows), ""]
     return lines

@@ -72,11 +72,43 @@ def build_markdown(entries: list[dict[str, Any]], runs: list[dict], images: dict
                   "its verdicts. Accuracy on the pairs where the chosen response is the shorter "
                   "/ longer one, and where only one response uses markdown (lists, headers, "
                   "bold) [95% CI] (n).", "", render.diagnostics_table(entries), ""]
+    if any(e["metrics"].get("rmbench") for e in entries):
+        parts += rmbench_section(entries, images)
     parts += bon_section(entries, images)
     parts += paired_section(entries)
     extra = [section for section in (render.extra_sections(entries) or [])]
     parts += extra
     return "\n".join(parts)
+
+
+def rmbench_section(entries: list[dict[str, Any]], images: dict[str, str]) -> list[str]:
+    """RM-Bench: the style-bias columns, the per-domain table and each RM's 3x3 matrix."""
+    parts = ["## RM-Bench (style bias)", "", render.data_line(entries, "rmbench"), "",
+             "Every prompt has a chosen and a rejected answer in each of three styles (concise, "
+             "detailed plain, detailed markdown) and all 9 (chosen, rejected) style pairs are "
+             "compared. Hard: the chosen answer is less styled than the rejected one; Normal: "
+             "same style; Easy: more styled. Each is averaged over the domains (RM-Bench's "
+             "definition); Average is their mean; the domain columns are each domain's mean of "
+             "its 9 comparisons. [95% bootstrap CI over prompts]", "",
+             render.rmbench_table(entries), "", render.rmbench_domain_table(entries), ""]
+    for e in entries:
+        key = f"rmbench:{e['name']}"
+        if key in images:
+            parts += [f"![RM-Bench matrix, {e['name']}]({images[key]})", ""]
+    return parts
+
+
+def rmbench_plots(entries: list[dict[str, Any]], out: Path) -> dict[str, str]:
+    """One 3x3 matrix PNG per RM that ran RM-Bench, redrawn from its metrics."""
+    from harness.suites.rmbench import matrix_plot
+
+    images = {}
+    for e in entries:
+        if e["metrics"].get("rmbench"):
+            name = f"rmbench_matrix_{slug(e['name'])}.png"
+            matrix_plot(e["metrics"]["rmbench"], out / name, e["name"])
+            images[f"rmbench:{e['name']}"] = name
+    return images
 
 
 def publish(run_dirs: list[str | Path], out_dir: str | Path) -> Path:
@@ -87,6 +119,7 @@ def publish(run_dirs: list[str | Path], out_dir: str | Path) -> Path:
     if drop_plot(entries, out / "reword_drops.png"):
         images["drops"] = "reword_drops.png"
     images.update(bon_plots(entries, out))
+    images.update(rmbench_plots(entries, out))
     text = build_markdown(entries, runs, images)
     target = out / "README.md"
     atomic_write_text(target, text)

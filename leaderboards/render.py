@@ -87,6 +87,43 @@ def rewardbench_table(entries: list[Entry]) -> str:
     return table(headers, rows)
 
 
+RMBENCH_COLUMNS = {"easy": "Easy", "normal": "Normal", "hard": "Hard", "average": "Average"}
+
+
+def rmbench_table(entries: list[Entry]) -> str:
+    """RM-Bench per RM: easy / normal / hard / average over the domains [95% CI], each
+    domain's average (mean of its nine comparisons), prompts; PairPM positional consistency
+    when a PairPM RM is there."""
+    shown = [e for e in entries if e["metrics"].get("rmbench")]
+    domains = list(dict.fromkeys(d for e in shown for d in e["metrics"]["rmbench"]["domains"]))
+    with_pairpm = has_pairpm(entries, "rmbench")
+    rows = []
+    for e in shown:
+        rm = e["metrics"]["rmbench"]
+        rows.append([label(e), e.get("method", "–"), e.get("form", "–"),
+                     *(pct(rm.get(k)) for k in RMBENCH_COLUMNS),
+                     *(pct((rm["domains"].get(d) or {}).get("average"), with_ci=False)
+                       for d in domains), str(rm.get("n", "–")),
+                     *([consistency(rm)] if with_pairpm else [])])
+    return table(["RM", "method", "form", *RMBENCH_COLUMNS.values(), *domains, "prompts",
+                  *(["positional consistency [95% CI]"] if with_pairpm else [])], rows)
+
+
+def rmbench_domain_table(entries: list[Entry]) -> str:
+    """One row per RM and domain: easy / normal / hard [95% CI] and prompts."""
+    rows = []
+    for e in entries:
+        rm = e["metrics"].get("rmbench")
+        for domain, m in (rm or {}).get("domains", {}).items():
+            rows.append([label(e), domain, *(pct(m.get(k)) for k in ("easy", "normal", "hard")),
+                         str(m.get("n", "–"))])
+        if rm:
+            rows.append([label(e), "domain mean",
+                         *(pct(rm.get(k)) for k in ("easy", "normal", "hard")),
+                         str(rm.get("n", "–"))])
+    return table(["RM", "domain", "Easy", "Normal", "Hard", "prompts"], rows)
+
+
 def correlation(metric: Any) -> str:
     """A correlation dict ``{"spearman", "ci"}`` as ``+0.57 [+0.52, +0.61]``; "–" if absent."""
     rho = metric.get("spearman") if isinstance(metric, dict) else None

@@ -16,6 +16,7 @@ from leaderboards.render import (
     label,
     length_reliance,
     pct,
+    rmbench_domain_table,
     table,
     trained_entries,
     training_table,
@@ -33,6 +34,8 @@ def summary_rows(results: list[dict[str, Any]]) -> tuple[list[str], list[list[st
         headers.append("reword mean drop")
     if "diagnostics" in has:
         headers.append("length reliance ρ")
+    if "rmbench" in has:
+        headers += ["RM-Bench hard [95% CI]", "RM-Bench avg"]
     pairpm = [s for s in ("preference", "rewardbench") if has_pairpm(results, s)]
     headers += [f"{s} positional consistency" for s in pairpm]
     rows = []
@@ -51,6 +54,9 @@ def summary_rows(results: list[dict[str, Any]]) -> tuple[list[str], list[list[st
             row.append("–" if drop is None else f"{100 * drop:+.1f}")
         if "diagnostics" in has:
             row.append(length_reliance(r))
+        if "rmbench" in has:
+            rmb = m.get("rmbench") or {}
+            row += [pct(rmb.get("hard")), pct(rmb.get("average"), with_ci=False)]
         row += [consistency(m.get(s)) for s in pairpm]
         rows.append(row)
     return headers, rows
@@ -62,7 +68,7 @@ def print_summary(results: list[dict[str, Any]]) -> None:
 
     headers, rows = summary_rows(results)
     print(table(headers, rows))
-    for suite in ("preference", "rewardbench", "reword"):
+    for suite in ("preference", "rewardbench", "reword", "rmbench"):
         if any(r["metrics"].get(suite) for r in results):
             print(f"{suite}: {data_line(results, suite)}")
     notes = sorted({n for r in results for n in r.get("approximate") or []})
@@ -76,6 +82,10 @@ def print_summary(results: list[dict[str, Any]]) -> None:
         data = diagnosed[0]["metrics"]["diagnostics"].get("data")
         print(f"\nSpurious-cue diagnostics ({data}; accuracy [95% CI] (n)):")
         print(diagnostics_table(diagnosed))
+    if any(r["metrics"].get("rmbench") for r in results):
+        print("\nRM-Bench per domain (hard: chosen less styled than rejected; accuracy [95% "
+              "CI]):")
+        print(rmbench_domain_table(results))
     print_bon(results)
     if len(results) > 1:
         lines = paired_section(results, heading="")

@@ -25,10 +25,18 @@ def add_to(subparsers: argparse._SubParsersAction) -> None:
     check.set_defaults(func=run_check)
 
 
+def expand_folders(sources: list[str]) -> list[str]:
+    """A local folder of loose data files (RM-Bench's one file per domain) is checked file by
+    file; anything else (files, Hub ids, ``datasets`` folders) as given."""
+    from harness.data.rmbench import folder_files
+
+    return [str(f) for s in sources for f in (folder_files(s) or [s])]
+
+
 def run_check(args: argparse.Namespace) -> int:
     console = Console(highlight=False, soft_wrap=True)
     failed = 0
-    for source in args.sources:
+    for source in expand_folders(args.sources):
         try:
             items, fmt, problems = parse_records(source, args.format)
         except DataError as err:  # unreadable source as a whole

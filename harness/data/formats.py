@@ -4,7 +4,8 @@ Each format knows how to recognise its records and how to parse one, reporting e
 with its field name. Formats are registered so that new sources need one function here.
 Known formats: ``pairs`` (prompt/chosen/rejected: RewardBench, UltraFeedback plain-string
 samples, our own files), ``chat_pairs`` (chosen/rejected as message lists that contain the
-prompt: HuggingFaceH4/ultrafeedback_binarized), ``wildguardtest`` and ``gsm8k``.
+prompt: HuggingFaceH4/ultrafeedback_binarized), ``rmbench`` (chosen/rejected as lists of three
+answers, one per style: THU-KEG/RM-Bench), ``wildguardtest`` and ``gsm8k``.
 """
 
 from __future__ import annotations
@@ -14,7 +15,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from harness.data.schema import LABELS, PreferencePair, PromptItem
+from harness.data.rmbench import DOMAINS as RMBENCH_DOMAINS
+from harness.data.rmbench import STYLES as RMBENCH_STYLES
+from harness.data.rmbench import domain_of as rmbench_domain
+from harness.data.schema import LABELS, PreferencePair, PromptItem, StyledItem
 from harness.registry import Registry
 
 FieldProblems = list[tuple[str | None, str]]
@@ -35,7 +39,7 @@ class RecordInvalid(Exception):
 @dataclass(frozen=True)
 class RecordFormat:
     name: str
-    kind: str  # "pairs" or "prompts"
+    kind: str  # "pairs", "prompts" or "styled" (RM-Bench)
     detect: Callable[[dict[str, Any]], bool]
     # (record, index) -> (item, warnings); raises RecordInvalid listing every error
     parse: Callable[[dict[str, Any], int], tuple[Any, FieldProblems]]
@@ -227,7 +231,8 @@ FORMATS.add(
     RecordFormat(
         "chat_pairs",
         "pairs",
-        lambda r: isinstance(r.get("chosen"), list) or isinstance(r.get("rejected"), list),
+        lambda r: ((isinstance(r.get("chosen"), list) or isinstance(r.get("rejected"), list))
+                   and not _styled_lists(r)),
         _parse_chat_pairs,
         ("chosen", "rejected"),
     ),
@@ -248,7 +253,67 @@ FORMATS.add(
                  ("question", "answer")),
 )
 
-DETECT_ORDER = ("chat_pairs", "pairs", "wildguardtest", "gsm8k")
+
+def _styled_answers(record: dict, key: str, problems: FieldProblems) -> tuple[str, ...] | None:
+    value = record.get(key)
+    if not isinstance(value, list) or len(value) != len(RMBENCH_STYLES):
+        problems.append((key, f"expected a list of {len(RMBENCH_STYLES)} answers "
+                              f"({', '.join(RMBENCH_STYLES)})"))
+        return None
+    for k, text in enumerate(value):
+        if not isinstance(text, str) or not text.strip():
+            problems.append((f"{key}[{k}]", "expected non-empty text"))
+            return None
+    return tuple(value)
+
+
+def _styled_lists(record: dict) -> bool:
+    """RM-Bench's shape: chosen and rejected are lists of answers (text), not chats."""
+    return all(isinstance(record.get(k), list) and record[k]
+               and all(isinstance(x, str) for x in record[k]) for k in ("chosen", "rejected"))
+
+
+def _parse_rmbench(record: dict, index: int) -> tuple[StyledItem, FieldProblems]:
+    problems: FieldProblems = []
+    prompt = record.get("prompt")
+    if isinstance(prompt, list):
+        prompt = _messages(prompt, "prompt", problems)
+    else:
+        prompt = _text(record, "prompt", problems)
+    chosen = _styled_answers(record, "chosen", problems)
+    rejected = _styled_answers(record, "rejected", problems)
+    raw_domain = record.get("domain")
+    domain = rmbench_domain(raw_domain) if isinstance(raw_domain, str) else None
+    if domain is None:
+        problems.append(("domain", f"expected one of {', '.join(RMBENCH_DOMAINS)} (or "
+                                   f"safety-refuse/safety-response), got {raw_domain!r}"))
+    subset = record.get("subset")
+    if subset is not None and not isinstance(subset, str):
+        problems.append(("subset", f"expected text, got {type(subset).__name__}"))
+    pid = _optional_id(record, problems)
+    if problems:
+        raise RecordInvalid(problems)
+    extra = {k: v for k, v in record.items()
+             if k not in {"prompt", "chosen", "rejected", "domain", "subset", "id"}}
+    if raw_domain != domain:
+        extra["subdomain"] = raw_domain
+    item = StyledItem(prompt, chosen, rejected, domain, subset,
+                      pid if pid is not None else str(index), extra)
+    return item, []
+
+
+FORMATS.add(
+    "rmbench",
+    RecordFormat(
+        "rmbench",
+        "styled",
+        _styled_lists,
+        _parse_rmbench,
+        ("prompt", "chosen", "rejected", "domain"),
+    ),
+)
+
+DETECT_ORDER = ("chat_pairs", "pairs", "wildguardtest", "gsm8k", "rmbench")
 
 
 def detect_format(record: dict) -> RecordFormat | None:

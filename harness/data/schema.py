@@ -88,6 +88,27 @@ class PromptItem:
     extra: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
 
 
+@dataclass(frozen=True)
+class StyledItem:
+    """One RM-Bench prompt: chosen and rejected answers written in the same styles, index k of
+    each list being style k (RM-Bench: 0 concise, 1 detailed plain text, 2 detailed markdown).
+    ``domain`` is chat, code, math or safety (the Hub's safety-refuse / safety-response are
+    safety, the original name kept in ``extra["subdomain"]``)."""
+
+    prompt: Prompt
+    chosen: tuple[str, ...]
+    rejected: tuple[str, ...]
+    domain: str
+    subset: str | None = None
+    id: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
+
+    @property
+    def key(self) -> str:
+        """Unique key: ids repeat across RM-Bench's domain files, so the key is ``domain/id``."""
+        return f"{self.domain}/{self.id}"
+
+
 def prompt_to_text(prompt: Prompt) -> str:
     if isinstance(prompt, str):
         return prompt

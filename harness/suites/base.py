@@ -44,6 +44,7 @@ def load_builtin_suites() -> None:
     import harness.suites.preference  # noqa: F401
     import harness.suites.rewardbench  # noqa: F401
     import harness.suites.reword  # noqa: F401
+    import harness.suites.rmbench  # noqa: F401
 
 
 def stratified_sample(pairs: list[PreferencePair], limit: int | None, seed: int
