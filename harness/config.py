@@ -1,7 +1,8 @@
 """One dataclass tree for every knob; defaults are the embedded, offline run.
 
-Load order: defaults <- TOML file (``--config``) <- command-line overrides (``--set a.b=value``
-and the dedicated flags each command maps onto fields). ``Config.hash()`` is a stable SHA-256 of
+Load order: defaults <- preset (``--preset NAME``, a TOML shipped in ``harness/presets``) <- TOML
+file (``--config``) <- command-line overrides (``--set a.b=value`` and the dedicated flags each
+command maps onto fields). ``Config.hash()`` is a stable SHA-256 of
 the settings that decide results, so runs with equal hashes trained and evaluated identically.
 """
 
@@ -220,15 +221,17 @@ class Config:
         return _build(cls, data, "")
 
     @classmethod
-    def load(cls, path: str | Path | None = None, overrides: list[str] | None = None) -> Config:
+    def load(cls, path: str | Path | None = None, overrides: list[str] | None = None,
+             preset: str | None = None) -> Config:
+        """defaults <- ``preset`` (a shipped ``harness/presets/NAME.toml``) <- the TOML file at
+        ``path`` <- ``overrides`` (``a.b=value``)."""
         data: dict[str, Any] = {}
+        if preset:
+            from harness.presets import preset_path
+
+            data = _read_toml(preset_path(preset))
         if path:
-            try:
-                data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
-            except FileNotFoundError:
-                raise ConfigError(f"{path}: no such config file") from None
-            except tomllib.TOMLDecodeError as err:
-                raise ConfigError(f"{path}: {err}") from None
+            data = _merge(data, _read_toml(path))
         config = cls.from_dict(data)
         for item in overrides or []:
             config.set(item)
@@ -256,6 +259,24 @@ class Config:
             raise _unknown_field(key)
         hint = typing.get_type_hints(type(target))[leaf]
         setattr(target, leaf, _coerce(value, hint, key))
+
+
+def _read_toml(path: str | Path) -> dict[str, Any]:
+    try:
+        return tomllib.loads(Path(path).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: no such config file") from None
+    except tomllib.TOMLDecodeError as err:
+        raise ConfigError(f"{path}: {err}") from None
+
+
+def _merge(base: dict[str, Any], top: dict[str, Any]) -> dict[str, Any]:
+    """``top`` over ``base``, table by table (a value in ``top``, lists included, replaces)."""
+    out = dict(base)
+    for key, value in top.items():
+        both = isinstance(value, dict) and isinstance(out.get(key), dict)
+        out[key] = _merge(out[key], value) if both else value
+    return out
 
 
 def _field_names(obj: Any) -> set[str]:

@@ -1,4 +1,5 @@
-"""``harness config show``: the effective config (defaults <- TOML <- overrides) and its hash."""
+"""``harness config show``: the effective config (defaults <- preset <- TOML <- overrides) and
+its hash."""
 
 from __future__ import annotations
 
@@ -8,7 +9,12 @@ from harness.config import Config, to_toml
 
 
 def add_config_args(parser: argparse.ArgumentParser) -> None:
-    """The two config flags every command that runs work shares."""
+    """The config flags every command that runs work shares."""
+    from harness.presets import preset_names
+
+    parser.add_argument("--preset", default=None, metavar="NAME",
+                        help=f"shipped settings to start from: {', '.join(preset_names())} "
+                             "(see the README; --config and --set apply on top)")
     parser.add_argument("--config", default=None, help="TOML file with config overrides")
     parser.add_argument(
         "--set",
@@ -21,7 +27,7 @@ def add_config_args(parser: argparse.ArgumentParser) -> None:
 
 
 def config_from_args(args: argparse.Namespace) -> Config:
-    return Config.load(args.config, args.overrides)
+    return Config.load(args.config, args.overrides, preset=getattr(args, "preset", None))
 
 
 def add_to(subparsers: argparse._SubParsersAction) -> None:
