@@ -207,3 +207,16 @@ def test_run_takes_registered_suites_from_config():
     assert "rmbench" not in eval_suites(config)  # opt-in
     config.set("eval.suites=[rewardbench, rmbench, wildguard_bon]")
     assert eval_suites(config) == ["rewardbench", "rmbench"]
+
+
+def test_eval_plan_counts_rmbench_passes_per_form(tmp_path, capsys):
+    from harness.cli import main
+
+    data = _write(tmp_path / "rmb.jsonl", EXAMPLE)
+    out = tmp_path / "out"
+    for form, passes in (("bt", 12), ("pairpm", 36)):  # 2 prompts x 6 texts / x 9 pairs x 2
+        assert main(["eval", "--model", "minilm-l6", "--suite", "rmbench", "--form", form,
+                     "--data", f"rmbench={data}", "--out", str(out), "--plan"]) == 0
+        assert f"2 prompts (9 style pairs each); {passes} forward passes per {form} RM" in \
+            capsys.readouterr().out
+    assert not out.exists()

@@ -8,9 +8,14 @@ import argparse
 from harness.config import Config, to_toml
 
 
-def add_config_args(parser: argparse.ArgumentParser) -> None:
-    """The config flags every command that runs work shares."""
+def add_config_args(parser: argparse.ArgumentParser, plan: bool = True) -> None:
+    """The config flags every command that runs work shares (and ``--plan``, which prints
+    that work instead of doing it; ``harness.plan``)."""
+    from harness.plan import add_plan_arg
     from harness.presets import preset_names
+
+    if plan:
+        add_plan_arg(parser)
 
     parser.add_argument("--preset", default=None, metavar="NAME",
                         help=f"shipped settings to start from: {', '.join(preset_names())} "
@@ -34,7 +39,7 @@ def add_to(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("config", help="show the effective configuration")
     sub = parser.add_subparsers(dest="config_command", metavar="ACTION", required=True)
     show = sub.add_parser("show", help="print the config as TOML with its hash")
-    add_config_args(show)
+    add_config_args(show, plan=False)
     show.set_defaults(func=run_show)
 
 

@@ -1,0 +1,370 @@
+"""``--plan``: what a command would do, printed without doing it (no model is loaded, nothing is
+written, the network is never asked), so a user sees the size of a run before paying for it.
+
+Sizes come from the data itself where it is local (embedded samples, files, folders: records
+counted, the training split made as the trainer makes it); a Hub id's size is unknown offline
+and is said so. Counts that depend on results (pairs the filter keeps, rewrites the oracle
+declines, samples the judge sees) are given as the bound they cannot exceed. Forward passes
+count texts before the scorer's cache; for ``run``, steps the run store has already finished
+are marked done.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+from pathlib import Path
+
+from harness.config import Config
+
+PAID_ORACLES = {"gemini": "Gemini API calls, paid"}
+# the suites whose sizes the plan knows (importing the suite registry would load torch)
+BUILTIN_SUITES = ("preference", "rewardbench", "reword", "diagnostics", "rmbench")
+REFERENCES = ("length",)  # harness.run.REFERENCES, the references every run evaluates
+# forward passes per item and suite: a BT RM scores each text once; a PairPM scores each pair
+# in both orders (2 passes); RM-Bench has 6 distinct answers (BT) or 9 pairs x 2 orders.
+TEXTS_PER_ITEM = {"bt": {"rmbench": 6}, "pairpm": {"rmbench": 18}}
+
+
+class PlanAction(argparse.Action):
+    """``--plan`` swaps the command's function for its plan: argparse has set the command's
+    ``func`` default before it runs this action, so every command that takes the config flags
+    gets ``--plan`` without a line of its own (the plan reads the same flags)."""
+
+    def __init__(self, option_strings, dest, **kwargs):
+        super().__init__(option_strings, dest, nargs=0, default=False, **kwargs)
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        setattr(namespace, self.dest, True)
+        command = getattr(namespace, "func", None)
+        name = getattr(command, "__module__", "").rpartition(".")[2]
+        if name not in PLANS:
+            parser.error(f"--plan is not available for this command (only {', '.join(PLANS)})")
+        namespace.func = PLANS[name]
+
+
+def add_plan_arg(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--plan", action=PlanAction,
+                        help="print what would be done (data sizes, forward passes, optimizer "
+                             "steps, samples, oracle and judge calls, finished steps) and exit")
+
+
+def is_local(source: str) -> bool:
+    return source.startswith("embedded:") or Path(source.partition(":")[0]).exists() \
+        or Path(source).exists()
+
+
+def records(source: str) -> int | None:
+    """How many records a local source holds (non-empty lines of JSONL, entries of a JSON
+    list, parquet rows, summed over a folder of such files); None for a Hub id."""
+    from harness.data.loaders import embedded_path
+    from harness.data.rmbench import folder_files
+
+    if source.startswith("embedded:"):
+        paths = [embedded_path(source.split(":", 1)[1])]
+    else:
+        paths = folder_files(source) or ([Path(source)] if Path(source).is_file() else [])
+    if not paths:
+        return None
+    total = 0
+    for path in paths:
+        suffix = path.suffix.lower()
+        if suffix == ".json":
+            data = json.loads(path.read_text(encoding="utf-8"))
+            total += len(data["data"] if isinstance(data, dict) else data)
+        elif suffix == ".parquet":
+            import pyarrow.parquet as pq
+
+            total += pq.ParquetFile(path).metadata.num_rows
+        else:
+            with path.open("rb") as handle:
+                total += sum(1 for line in handle if line.strip())
+    return total
+
+
+def _n(value: int | None) -> str:
+    return "?" if value is None else f"{value:,}"
+
+
+def _mul(a: int | None, b: float) -> int | None:
+    return None if a is None else math.ceil(a * b)
+
+
+def training_pairs(config: Config, limit: int | None = None) -> tuple[int | None, int | None]:
+    """(training pairs, distinct prompts) after the seeded held-out split and train.max_pairs,
+    made exactly as the trainer makes it for local data; (None, None) for a Hub id."""
+    if not is_local(config.data.train):
+        return None, None
+    from harness.data.loaders import load_pairs
+    from harness.training.batches import split_heldout
+
+    # the trainer's split (harness.training.pipeline), without importing the trainer (torch)
+    train, _ = split_heldout(load_pairs(config.data.train, limit=limit),
+                             config.data.heldout_size, config.seed)
+    if config.train.max_pairs is not None:
+        train = train[: config.train.max_pairs]
+    return len(train), len({p.prompt_text for p in train})
+
+
+def train_plan(method: str, config: Config, limit: int | None = None,
+               pairs: tuple[int | None, int | None] | None = None) -> list[str]:
+    """One method's training: pairs, augmentation bounds, oracle calls, optimizer steps."""
+    from harness.training.batches import steps_for
+
+    cfg, batch = config.train, config.train.batch_size
+    n, prompts = pairs if pairs is not None else training_pairs(config, limit)
+    lines = [f"train {method} ({config.model.backbone}, {config.model.mode}, "
+             f"{config.model.form}): {_n(n)} training pairs from {config.data.train} "
+             f"({config.data.heldout_size:,} held out)"]
+    extra = 0.0
+    if method == "rrm":
+        extra = min(config.rrm.borrowed_per_pair, 8) + config.rrm.tie_ratio
+        lines.append(f"  rrm augmentation: up to {_n(_mul(n, extra))} pairs "
+                     f"({extra:g} per pair), no oracle")
+    if method == "crome":
+        c = config.crome
+        rewrites = _mul(n, 2 * c.rubrics_per_pair)
+        paid = PAID_ORACLES.get(c.oracle, "local, no cost")
+        lines.append(f"  crome oracle {c.oracle} ({paid}): {_n(prompts)} rubric calls (one per "
+                     f"distinct prompt) + {_n(rewrites)} rewrite calls (a degrade and an "
+                     f"upgrade x {c.rubrics_per_pair} per pair; more when one is declined or "
+                     f"rejected); the oracle cache answers repeats")
+        extra = 2 * c.rubrics_per_pair + c.neutrals_per_pair
+        lines.append(f"  crome augmentation: up to {_n(_mul(n, extra))} pairs ("
+                     f"{2 * c.rubrics_per_pair} causal and {c.neutrals_per_pair:g} neutral per "
+                     "pair)")
+    if extra:
+        lines.append(f"  filter: the vanilla RM scores the augmented pairs, up to "
+                     f"{_n(_mul(n, 2 * extra))} forward passes, and keeps the unsure ones")
+    if n is None:
+        lines.append("  optimizer steps: ? (unknown data size)")
+    elif cfg.budget == "steps" or not extra:
+        steps = steps_for(n, batch, cfg.epochs)
+        lines.append(f"  optimizer steps: {steps:,} x batch {batch} ({cfg.epochs:g} epoch(s) "
+                     f"over {n:,} original pairs)")
+    else:
+        low, high = steps_for(n, batch, cfg.epochs), steps_for(n + _mul(n, extra), batch,
+                                                                cfg.epochs)
+        lines.append(f"  optimizer steps: {low:,} to {high:,} x batch {batch} (train.budget="
+                     f"epochs: {cfg.epochs:g} epoch(s) over what the filter keeps)")
+    return lines
+
+
+def _suite_items(suite: str, config: Config, source: str | None, limit: int | None
+                 ) -> tuple[int | None, str]:
+    if suite == "rmbench":
+        source = source or config.data.rmbench
+    elif suite == "preference":
+        source = source or config.data.train
+    else:
+        source = source or config.data.rewardbench
+    n = records(source)
+    if n is not None and limit is not None:
+        n = min(n, limit)
+    if suite == "reword" and n is not None and config.eval.reword_limit is not None:
+        n = min(n, config.eval.reword_limit)
+    return n, source
+
+
+def eval_plan(models: list[str], suites: list[str], config: Config,
+              sources: dict[str, str] | None = None, limit: int | None = None,
+              forms: dict[str, str] | None = None) -> list[str]:
+    """Per suite: items and forward passes for each RM (before the score cache)."""
+    sources = sources or {}
+    lines = [f"evaluate {len(models)} RM(s): {', '.join(models)}"]
+    for suite in suites:
+        n, source = _suite_items(suite, config, sources.get(suite), limit)
+        if suite == "reword":
+            from transforms import TRANSFORMS
+
+            count = len(config.eval.transforms) or sum(
+                1 for t in TRANSFORMS.names() if TRANSFORMS.get(t).kind == "rule")
+            factor, what = 2 * count, f"pairs x up to {count} transforms (each on its subsets)"
+        elif suite == "diagnostics":
+            lines.append(f"  diagnostics on {source}: reuses rewardbench's scores (one "
+                         "tokenizer pass)")
+            continue
+        elif suite in BUILTIN_SUITES:
+            factor, what = None, "prompts (9 style pairs each)" if suite == "rmbench" else "pairs"
+        else:
+            lines.append(f"  {suite}: not a built-in suite; its size is not planned")
+            continue
+        by_form: dict[str, list[str]] = {}
+        for model in models:
+            form = "bt" if model in REFERENCES else (forms or {}).get(model, config.model.form)
+            by_form.setdefault(form, []).append(model)
+        for form, group in by_form.items():
+            per = factor or TEXTS_PER_ITEM.get(form, {}).get(suite, 2)
+            lines.append(f"  {suite} on {source}: {_n(n)} {what}; {_n(_mul(n, per))} forward "
+                         f"passes per {form} RM x {len(group)} ({', '.join(group)})")
+    lines.append("  (texts already in the score cache are not scored again)")
+    return lines
+
+
+def bon_plan(settings) -> list[str]:
+    """Best-of-N: prompts, samples to generate, RM forward passes, judge calls (bounds)."""
+    from harness.bon.suites import n_grid
+
+    lines = [f"best-of-N with policy {settings.policy}, n up to {settings.n_max}, judge "
+             f"{settings.judge}"]
+    for suite in settings.suites:
+        source = settings.data.get(suite)
+        n = records(source) if source else None
+        if n is not None and settings.limit:
+            n = min(n, settings.limit)
+        samples = _mul(n, settings.n_max)
+        picks = None if n is None else min(samples, n * len(settings.models)
+                                           * len(n_grid(settings.n_max)))
+        judge = (f"; judge calls up to {_n(picks)} (each distinct pick once)"
+                 if suite == "wildguard_bon" else
+                 "; answers checked against GSM8K's (no judge)")
+        lines.append(f"  {suite} on {source}: {_n(n)} prompts x {settings.n_max} samples = "
+                     f"{_n(samples)} generations of up to {settings.params.max_new_tokens} "
+                     f"tokens (a pool already on disk is reused); {_n(samples)} forward passes "
+                     f"per RM x {len(settings.models)} RMs{judge}")
+    return lines
+
+
+def run_plan(config: Config, methods: list[str], forms: list[str], eval_models: list[str],
+             store) -> list[str]:
+    """``harness run``: training per method and form, evaluation of every RM, best-of-N, with
+    the steps this run folder has already finished."""
+    from types import SimpleNamespace
+
+    from harness.bon.suites import SUITES as BON_SUITES
+    from harness.methods import get_method
+
+    def done(step: str) -> str:
+        return " [done]" if store.done(step) is not None else ""
+
+    lines = [f"run {store.root} (config {config.hash()})"]
+    pairs = training_pairs(config)
+    rms = []
+    needs_vanilla = any(get_method(m).uses_filter for m in methods)  # harness.run.plan_methods
+    ordered = (["vanilla"] if needs_vanilla or "vanilla" in methods else []) + [
+        m for m in methods if m != "vanilla"]
+    for form in forms:
+        tag = "" if form == "bt" else f"-{form}"
+        form_config = Config.from_dict(config.to_dict())
+        form_config.set_value("model.form", form)
+        for method in ordered:
+            block = train_plan(method, form_config, pairs=pairs)
+            lines += [block[0] + done(f"train/{method}{tag}"), *block[1:]]
+        rms += [method + ("" if form == "bt" else f":{form}") for method in methods]
+    rm_forms = {rm: rm.partition(":")[2] or "bt" for rm in rms}
+    rm_forms.update({ref: "bt" for ref in REFERENCES})
+    rms += [*REFERENCES, f"untrained {config.model.backbone}", *eval_models]
+    suites = [s for s in config.eval.suites if s not in BON_SUITES]
+    block = eval_plan(rms, [s for s in suites if s != "preference"], config,
+                      limit=config.data.limit, forms=rm_forms)
+    if "preference" in suites:
+        block.insert(1, f"  preference on the held-out split: {config.data.heldout_size:,} "
+                        f"pairs, {2 * config.data.heldout_size:,} forward passes per RM")
+    lines += block
+    from harness.io import slug
+
+    finished = [rm for rm in rms if store.done(f"eval/{slug(rm)}") is not None]
+    if finished:
+        lines.append(f"  evaluation already done for: {', '.join(finished)}")
+    bon = [s for s in config.eval.suites if s in BON_SUITES]
+    if bon:
+        b = config.bon
+        lines += bon_plan(SimpleNamespace(
+            suites=bon, models=rms, policy=b.policy, judge=b.judge, n_max=b.n_max,
+            limit=b.limit or None, params=SimpleNamespace(max_new_tokens=b.max_new_tokens),
+            data={"wildguard_bon": config.data.wildguard, "gsm8k_bon": config.data.gsm8k}))
+    return lines
+
+
+def augment_plan(method: str, config: Config, limit: int | None) -> list[str]:
+    """``harness augment``: every pair of the data is augmented (no held-out split)."""
+    n = records(config.data.train)
+    if n is not None and limit is not None:
+        n = min(n, limit)
+    prompts = None
+    if n is not None:
+        from harness.data.loaders import load_pairs
+
+        prompts = len({p.prompt_text for p in load_pairs(config.data.train, limit=limit)})
+    block = train_plan(method, config, pairs=(n, prompts))
+    return [f"augment ({method}) {_n(n)} pairs from {config.data.train}",
+            *(line for line in block[1:] if "augmentation" in line or "oracle" in line)]
+
+
+def print_plan(lines: list[str]) -> int:
+    print("plan (nothing was run):")
+    print("\n".join(lines))
+    if any("?" in line for line in lines):
+        print("? = the size of a Hub dataset, known once it is downloaded (multiply the "
+              "per-item counts by it)")
+    return 0
+
+
+def _config(args: argparse.Namespace) -> Config:
+    from harness.commands.config import config_from_args
+
+    return config_from_args(args)
+
+
+def _plan_run(args: argparse.Namespace) -> int:
+    from harness.commands.train import apply_common_flags
+    from harness.runstore import RunStore
+
+    config = _config(args)
+    forms = [f.strip() for f in (args.form or "").split(",") if f.strip()] or None
+    if forms and len(forms) == 1:
+        config.set_value("model.form", forms[0])
+    args.form = None
+    apply_common_flags(config, args)
+    methods = [m.strip() for m in args.models.split(",") if m.strip()]
+    store = RunStore(Path(args.runs_dir) / (args.name or f"default-{config.hash()}"), config)
+    return print_plan(run_plan(config, methods, forms or [config.model.form], args.eval_model,
+                               store))
+
+
+def _plan_train(args: argparse.Namespace) -> int:
+    from harness.commands.train import apply_common_flags
+
+    config = _config(args)
+    apply_common_flags(config, args)
+    return print_plan(train_plan(args.method, config, limit=args.limit))
+
+
+def _plan_eval(args: argparse.Namespace) -> int:
+    config = _config(args)
+    for flag, key in (("transforms", "eval.transforms"), ("max_length", "model.max_length"),
+                      ("form", "model.form"), ("seed", "seed"), ("precision", "eval.precision")):
+        if getattr(args, flag, None) is not None:
+            config.set_value(key, getattr(args, flag))
+    suites = [s.strip() for s in args.suite.split(",") if s.strip()]
+    models = [m.strip() for m in args.model.split(",") if m.strip()]
+    # --data as harness.commands.eval.data_sources reads it: SUITE=SOURCE for one suite, a
+    # bare SOURCE for the others
+    named = {v.partition("=")[0]: v.partition("=")[2] for v in args.data
+             if v.partition("=")[0] in suites}
+    bare = [v for v in args.data if v.partition("=")[0] not in suites]
+    sources = {s: named.get(s, bare[0] if bare else None) for s in suites
+               if s in named or bare}
+    return print_plan(eval_plan(models, suites, config, sources, args.limit))
+
+
+def _plan_bon(args: argparse.Namespace) -> int:
+    from harness.commands.bon import settings_from_args
+
+    return print_plan(bon_plan(settings_from_args(args)))
+
+
+def _plan_augment(args: argparse.Namespace) -> int:
+    config = _config(args)
+    if args.data is not None:
+        config.set_value("data.train", args.data)
+    if args.oracle is not None:
+        config.set_value("crome.oracle", args.oracle)
+    if args.model is not None:
+        config.set_value("crome.oracle_model", args.model)
+    return print_plan(augment_plan(args.method, config, args.limit))
+
+
+PLANS = {"run": _plan_run, "train": _plan_train, "eval": _plan_eval, "bon": _plan_bon,
+         "augment": _plan_augment}

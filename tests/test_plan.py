@@ -1,0 +1,71 @@
+"""``--plan``: prints what a command would do, in about a second, creating nothing."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+
+import pytest
+from conftest import REPO
+
+from harness.cli import main
+from harness.plan import REFERENCES
+from harness.training.batches import steps_for
+
+
+def test_default_run_plan_matches_the_trainer_and_creates_nothing(tmp_path, capsys):
+    runs = tmp_path / "runs"
+    assert main(["run", "--plan", "--runs-dir", str(runs)]) == 0
+    out = capsys.readouterr().out
+    assert not runs.exists()
+    from harness.data.loaders import load_pairs
+    from harness.training.batches import split_heldout
+
+    train, _ = split_heldout(load_pairs("embedded:preferences"), 300, 0)
+    steps = steps_for(len(train), 8, 1.0)
+    assert f"train vanilla (minilm-l6, frozen, bt): {len(train)} training pairs" in out
+    assert f"optimizer steps: {steps} x batch 8" in out
+    assert "wildguard_bon on embedded:safety_prompts: 8 prompts x 4 samples = 32" in out
+
+
+def test_plan_references_are_the_runs():
+    from harness.run import REFERENCES as RUN_REFERENCES
+
+    assert REFERENCES == RUN_REFERENCES
+
+
+@pytest.mark.parametrize("preset", ["paper", "cpu-reference"])
+def test_preset_plans_print_offline_quickly(preset, tmp_path):
+    if preset == "cpu-reference" and not (REPO.parent / "shared" / "datasets").exists():
+        pytest.skip("cpu-reference reads ../shared/datasets relative to the repository")
+    began = time.perf_counter()
+    result = subprocess.run([sys.executable, "-m", "harness", "run", "--preset", preset,
+                             "--plan", "--runs-dir", str(tmp_path / "runs")],
+                            capture_output=True, text=True, cwd=REPO, timeout=120,
+                            env={"HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1",
+                                 "PATH": "/usr/bin:/bin"})
+    seconds = time.perf_counter() - began
+    assert result.returncode == 0, result.stderr
+    assert "plan (nothing was run)" in result.stdout and not (tmp_path / "runs").exists()
+    assert seconds < 30  # about a second on a quiet machine; generous for a loaded one
+    if preset == "paper":
+        assert "crome oracle gemini (Gemini API calls, paid)" in result.stdout
+        assert "n up to 64, judge wildguard" in result.stdout and "? = the size" in result.stdout
+    else:
+        assert "rewardbench on ../shared/datasets/rewardbench" in result.stdout
+        assert "2,985 pairs; 5,970 forward passes per bt RM x 5" in result.stdout
+
+
+def test_plan_for_train_augment_bon_and_not_config_show(tmp_path, capsys):
+    assert main(["train", "--method", "rrm", "--plan", "--out", str(tmp_path / "t")]) == 0
+    assert "rrm augmentation: up to" in capsys.readouterr().out
+    assert main(["augment", "--method", "crome", "--limit", "10", "--plan", "--out",
+                 str(tmp_path / "a.jsonl")]) == 0
+    assert "augment (crome) 10 pairs" in capsys.readouterr().out
+    assert main(["bon", "--suite", "gsm8k_bon", "--models", "length", "--plan", "--out",
+                 str(tmp_path / "b")]) == 0
+    assert "gsm8k_bon on embedded:math_problems" in capsys.readouterr().out
+    assert not any(tmp_path.iterdir())
+    with pytest.raises(SystemExit):
+        main(["config", "show", "--plan"])
