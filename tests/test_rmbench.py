@@ -220,3 +220,37 @@ def test_eval_plan_counts_rmbench_passes_per_form(tmp_path, capsys):
         assert f"2 prompts (9 style pairs each); {passes} forward passes per {form} RM" in \
             capsys.readouterr().out
     assert not out.exists()
+
+
+@pytest.mark.slow
+def test_run_with_rmbench_opted_in_puts_it_on_the_board(tmp_path):
+    """``harness run`` in miniature with rmbench in eval.suites: every RM is evaluated on it and
+    the published board has the section and the paired comparison on hard accuracy."""
+    import os
+    import subprocess
+    import sys
+
+    from harness.data.loaders import write_pairs
+    from harness.data.schema import PreferencePair
+
+    pairs = [PreferencePair(f"Question {i}?", f"A correct answer {i}.", f"A wrong answer {i}.",
+                            None, str(i)) for i in range(24)]
+    write_pairs(pairs, tmp_path / "pairs.jsonl")
+    data = _write(tmp_path / "rmb.jsonl", EXAMPLE)
+    settings = ["model.max_length=64", "train.batch_size=4", "data.heldout_size=8",
+                "eval.suites=preference,rmbench", f"data.rmbench={data}", "eval.bootstrap=200"]
+    result = subprocess.run(
+        [sys.executable, "-m", "harness", "run", "--models", "vanilla,rrm", "--data",
+         str(tmp_path / "pairs.jsonl"), "--name", "mini", "--runs-dir", str(tmp_path / "runs"),
+         "--no-progress", *sum((["--set", s] for s in settings), [])],
+        capture_output=True, text=True, cwd=REPO, timeout=900,
+        env={"OMP_NUM_THREADS": "1", **os.environ, "CROME_BENCH_CACHE": str(tmp_path / "c")})
+    assert result.returncode == 0, result.stdout + result.stderr
+    results = json.loads((tmp_path / "runs" / "mini" / "results.json").read_text())
+    names = [e["name"] for e in results["entries"]]
+    assert all(e["metrics"]["rmbench"]["n"] == 2 for e in results["entries"]), names
+    length = next(e for e in results["entries"] if e["name"] == "length")
+    assert length["metrics"]["rmbench"]["hard"]["accuracy"] == pytest.approx(1 / 6)
+    board = (tmp_path / "runs" / "mini" / "leaderboard" / "README.md").read_text()
+    assert "## RM-Bench (style bias)" in board and "### RM-Bench hard accuracy" in board
+    assert (tmp_path / "runs" / "mini" / "leaderboard" / "rmbench_matrix_length.png").exists()
