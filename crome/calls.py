@@ -5,7 +5,14 @@ Nothing here crashes a run over one bad answer: a transient error (429, 5xx, tim
 up to ``retries`` times with seeded jittered backoff, a malformed answer is asked again up to
 ``malformed_retries`` times (never for deterministic oracles, which would repeat it), and then the
 request is skipped and counted. Only ``OracleSetupError`` (no key, bad key, unknown model) stops
-the run, because every further call would fail the same way.
+the run at once, because every further call would fail the same way.
+
+Failure is loud all the same. A circuit breaker opens after ``breaker_errors`` transient errors
+in a row with no answer in between (a dead endpoint, no network): waiting retries wake up, queued
+requests are dropped and ``OracleUnavailable`` stops the run within seconds instead of after
+every request's full backoff. A failure budget stops it with ``OracleFailureBudget`` once more
+than ``max_failure_rate`` of the requests asked so far have failed after their retries (or were
+refused by the service): a run missing that much of its augmentation is not the method.
 
 Successful answers and honest skips are cached as soon as they arrive, and so are malformed
 answers of deterministic oracles (asking again would repeat them); transient failures and
@@ -23,7 +30,14 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from crome.cache import OracleCache, cache_key
-from crome.errors import MalformedAnswer, OracleSkip, RequestRejected, TransientOracleError
+from crome.errors import (
+    MalformedAnswer,
+    OracleFailureBudget,
+    OracleSkip,
+    OracleUnavailable,
+    RequestRejected,
+    TransientOracleError,
+)
 from crome.oracles import Oracle
 from crome.rubrics import Rubric
 from harness.seeding import rng_for
@@ -39,6 +53,8 @@ class CallPolicy:
     malformed_retries: int = 2
     backoff_s: float = 1.0  # first backoff; doubles each retry, jittered to [50%, 100%]
     max_backoff_s: float = 60.0
+    breaker_errors: int = 12  # transient errors in a row (all threads) that open the breaker
+    max_failure_rate: float = 0.05  # failed requests / requests asked, before the run stops
 
 
 @dataclass(frozen=True)
@@ -115,14 +131,58 @@ class OracleRunner:
     cache: OracleCache | None = None
     policy: CallPolicy = field(default_factory=CallPolicy)
     seed: int = 0
-    sleep: Callable[[float], None] = time.sleep
+    # None: wait on the breaker's event, so an opened breaker wakes every waiting retry
+    sleep: Callable[[float], None] | None = None
     stats: Counter = field(default_factory=Counter)
 
     def __post_init__(self) -> None:
         self._lock = threading.Lock()
+        self._open = threading.Event()  # the circuit breaker
+        self._stop = threading.Event()  # set when the run stops: wakes every waiting retry
+        self._streak = 0  # transient errors in a row, all threads together
+        self._last_error = ""
+        self._asked = 0  # requests not served by the cache, over every run() call
         rpm = self.policy.requests_per_minute
-        self._limiter = (RateLimiter(rpm, sleep=self.sleep)
+        self._limiter = (RateLimiter(rpm, sleep=self.sleep or time.sleep)
                          if self.oracle.remote and rpm else None)
+
+    def _wait(self, seconds: float) -> None:
+        if self.sleep is not None:
+            self.sleep(seconds)
+        else:
+            self._stop.wait(seconds)
+
+    def _transient(self, err: TransientOracleError) -> None:
+        with self._lock:
+            self.stats["transient_errors"] += 1
+            self._streak += 1
+            self._last_error = str(err)
+            if self._streak >= self.policy.breaker_errors:
+                self._open.set()
+                self._stop.set()
+
+    def _answered(self) -> None:
+        """The service answered (well or not): it is up, the streak ends."""
+        with self._lock:
+            self._streak = 0
+
+    def _check(self) -> None:
+        """Raise when the breaker is open or the failure budget is spent."""
+        if self._open.is_set():
+            self._stop.set()
+            raise OracleUnavailable(
+                f"the {self.oracle.name} oracle is unreachable or failing: "
+                f"{self.policy.breaker_errors} calls in a row failed (last: {self._last_error}); "
+                "stopped. Answers received so far are cached: rerun once it answers "
+                "(crome.timeout_s, crome.breaker_errors tune this)")
+        failed = self.stats["failed"] + self.stats["rejected"]
+        if self._asked and failed > self.policy.max_failure_rate * self._asked:
+            self._stop.set()
+            raise OracleFailureBudget(
+                f"{failed} of {self._asked} {self.oracle.name} oracle requests failed after "
+                f"their retries (over crome.max_failure_rate={self.policy.max_failure_rate:g}; "
+                f"last error: {self._last_error or 'a refused request'}); stopped. Answers "
+                "received so far are cached: rerun to retry only the failed requests")
 
     def _count(self, key: str, n: int = 1) -> None:
         with self._lock:
@@ -145,20 +205,23 @@ class OracleRunner:
     def _one(self, request: Request, key: str) -> Outcome:
         transient = malformed = 0
         while True:
+            if self._stop.is_set():
+                return Outcome("failed", reason="the run stopped")
             if self._limiter is not None:
                 self._limiter.wait()
             self._count("calls")
             try:
                 value = request.call(self.oracle)
-            except TransientOracleError:
+            except TransientOracleError as err:
                 transient += 1
-                self._count("transient_errors")
+                self._transient(err)
                 if transient > self.policy.retries:
                     self._count("failed")
-                    return Outcome("failed")
-                self.sleep(self._backoff(key, transient))
+                    return Outcome("failed", reason=str(err))
+                self._wait(self._backoff(key, transient))
                 continue
             except MalformedAnswer as err:
+                self._answered()
                 malformed += 1
                 self._count("malformed_answers")
                 if self.oracle.deterministic or malformed > self.policy.malformed_retries:
@@ -168,11 +231,14 @@ class OracleRunner:
                     return Outcome("malformed", reason=str(err))
                 continue
             except OracleSkip as skip:
+                self._answered()
                 self._store(key, request, {"skip": skip.reason})
                 return Outcome("skip", reason=skip.reason)
             except RequestRejected as err:
+                self._answered()
                 self._count("rejected")
                 return Outcome("rejected", reason=str(err))
+            self._answered()
             self._store(key, request, {"ok": value})
             return Outcome("ok", value)
 
@@ -197,8 +263,10 @@ class OracleRunner:
                     tick()
             else:
                 todo[key] = [i]
+        self._asked += len(todo)
 
         def finish(key: str, outcome: Outcome) -> None:
+            self._check()  # a stopped run raises here rather than go on without its oracle
             for i in todo[key]:
                 results[i] = outcome
                 if tick:
@@ -215,7 +283,11 @@ class OracleRunner:
                        for key, ix in todo.items()}
             for future in as_completed(futures):
                 finish(futures[future], future.result())
+        except BaseException:
+            # On an error (a setup error, the breaker, Ctrl-C) wake the retries waiting out a
+            # backoff and drop the queued calls instead of making them.
+            self._stop.set()
+            raise
         finally:
-            # On an error (a setup error, Ctrl-C) drop the queued calls instead of making them.
             pool.shutdown(wait=True, cancel_futures=True)
         return results  # type: ignore[return-value]

@@ -44,3 +44,19 @@ class RequestRejected(OracleError):
 
 class OracleSetupError(ConfigError, OracleError):
     """The oracle cannot run at all; the message says what to fix."""
+
+
+class OracleUnavailable(OracleError):
+    """The circuit breaker opened: so many calls in a row failed with transient errors that the
+    oracle is taken to be down (a dead endpoint, no network); the run stops instead of spending
+    minutes on retries. Answers received so far are cached, so a rerun resumes."""
+
+
+class OracleFailureBudget(OracleError):
+    """More requests failed (after their retries) than ``crome.max_failure_rate`` allows: the
+    augmentation would be missing too much of what the method is meant to add."""
+
+
+class NoCausalPairs(OracleError):
+    """A Crome augmentation made no causal pair at all: training on it would be Vanilla plus
+    neutrals under Crome's name."""

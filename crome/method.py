@@ -18,6 +18,7 @@ from pathlib import Path
 from crome.augment import AUGMENTATION_TYPES, AugmentResult, Progress, augment_pairs
 from crome.cache import OracleCache, default_cache_path
 from crome.calls import CallPolicy, OracleRunner
+from crome.errors import NoCausalPairs
 from crome.oracles import Oracle, make_oracle
 from harness.config import Config
 from harness.cues import augmentation_groups, balance_report
@@ -40,7 +41,8 @@ def make_runner(config: Config, oracle_name: str | None = None,
                          timeout_s=cfg.timeout_s)
     cache = OracleCache(cache_path or default_cache_path()) if oracle.cacheable else None
     policy = CallPolicy(concurrency=cfg.concurrency, requests_per_minute=cfg.requests_per_minute,
-                        retries=cfg.retries)
+                        retries=cfg.retries, breaker_errors=cfg.breaker_errors,
+                        max_failure_rate=cfg.max_failure_rate)
     return oracle, OracleRunner(oracle, cache, policy, seed=config.seed)
 
 
@@ -76,9 +78,25 @@ def approximations(result: AugmentResult) -> list[str]:
     return [f"crome oracle '{result.oracle}' ({result.model}) is marked approximate"]
 
 
+def require_causal(result: AugmentResult) -> None:
+    """Refuse to train "Crome" on an augmentation with no causal pair: that model would be
+    Vanilla plus neutral ties under Crome's name (a dead oracle, or one whose every answer was
+    malformed, declined or rejected by the checks)."""
+    counts = result.counts
+    if counts["original"] and not counts["causal-degrade"] + counts["causal-upgrade"]:
+        raise NoCausalPairs(
+            f"the {result.oracle} oracle made no causal pair out of {counts['original']} pairs "
+            f"(calls {counts['oracle_calls']}, cached {counts['cache_hits']}, failed "
+            f"{counts['failed']}, malformed {counts['malformed_skipped']}, rejected by the "
+            f"checks {counts['rewrites_rejected']}, declined "
+            f"{counts['degrade_skipped'] + counts['upgrade_skipped']}); a Crome RM is not "
+            "trained without them. `harness augment` shows why")
+
+
 def build(pairs: list[PreferencePair], config: Config,
           filter_scores: FilterScores | None = None) -> MethodData:
     result = augment_with_config(pairs, config)
+    require_causal(result)
     kept, dropped = filter_augmented(result.pairs, config.crome.filter_threshold, filter_scores)
     kept_by_type = Counter(p.extra["augmentation"] for p in kept)
     counts = dict(result.counts)

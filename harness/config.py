@@ -139,6 +139,12 @@ class CromeConfig:
     )
     retries: int = field(default=5, metadata={"help": "retries on 429/5xx/timeouts, per call"})
     timeout_s: float = field(default=60.0, metadata={"help": "remote oracle call timeout"})
+    max_failure_rate: float = field(default=0.05, metadata={
+        "help": "failure budget: the run stops with an error once more than this share of the "
+                "oracle requests asked have failed after their retries"})
+    breaker_errors: int = field(default=12, metadata={
+        "help": "circuit breaker: this many transient oracle errors in a row (no answer in "
+                "between) stop the run at once as the oracle being down"})
 
 
 @dataclass

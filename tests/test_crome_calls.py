@@ -49,7 +49,9 @@ class ScriptedOracle(Oracle):
 
 def runner_for(oracle, cache=None, **policy):
     sleeps: list[float] = []
-    policy = {"concurrency": 3, "retries": 2, "malformed_retries": 1, **policy}
+    # no failure budget here: these tests count skips (the budget has its own tests)
+    policy = {"concurrency": 3, "retries": 2, "malformed_retries": 1, "max_failure_rate": 1.0,
+              **policy}
     runner = OracleRunner(oracle, cache, CallPolicy(**policy), seed=0, sleep=sleeps.append)
     return runner, sleeps
 
@@ -179,3 +181,17 @@ def test_remote_oracles_are_rate_limited_local_ones_not():
     assert runner._limiter is not None and runner._limiter.interval == 1.0
     runner, _ = runner_for(ScriptedOracle(), requests_per_minute=60)
     assert runner._limiter is None
+
+
+def test_the_breaker_stops_a_dead_oracle_after_a_streak_and_answers_reset_it():
+    from crome.errors import OracleUnavailable
+
+    dead = ScriptedOracle({f"p{i}": [TransientOracleError("refused")] * 50 for i in range(30)})
+    runner, sleeps = runner_for(dead, concurrency=1, retries=5, breaker_errors=7)
+    with pytest.raises(OracleUnavailable, match="7 calls in a row failed"):
+        runner.run([RubricsRequest(f"p{i}") for i in range(30)])
+    assert len(dead.calls) == 7  # not 30 requests x 6 tries
+    # errors broken up by answers never open it: each request's 2 errors then an answer
+    flaky = ScriptedOracle({f"p{i}": [TransientOracleError("429")] * 2 for i in range(30)})
+    runner, _ = runner_for(flaky, concurrency=1, retries=5, breaker_errors=3)
+    assert {o.status for o in runner.run([RubricsRequest(f"p{i}") for i in range(30)])} == {"ok"}
