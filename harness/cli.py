@@ -2,8 +2,11 @@
 
 Each subcommand lives in its own module under ``harness/commands/`` and exposes
 ``add_to(subparsers)``; it sets ``func`` on its parser. Errors that come from bad input
-(``DataError``, ``RegistryError``, ``ConfigError``) print a clear message and exit 2 without a
-traceback.
+(``DataError``, ``RegistryError``, ``ConfigError``, a run folder holding another run, a folder in
+use by another process, a path that cannot be written) print one ``error:`` message and exit 2
+without a traceback; a failing oracle (down, over its failure budget, no causal pair) exits 1
+the same way, and so does any other error, with its type named. ``--debug`` (anywhere on the
+command line) shows the traceback instead.
 """
 
 from __future__ import annotations
@@ -34,6 +37,8 @@ def build_parser() -> argparse.ArgumentParser:
         description="crome-bench: measure reward-model robustness and train robust reward models.",
     )
     parser.add_argument("--version", action="version", version=f"crome-bench {__version__}")
+    parser.add_argument("--debug", action="store_true",
+                        help="show tracebacks (accepted anywhere on the command line)")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMAND_MODULES:
         try:
@@ -57,11 +62,28 @@ def _quiet_libraries() -> None:
         pass
 
 
-def main(argv: list[str] | None = None) -> int:
+def user_errors() -> tuple[type[BaseException], ...]:
+    """Exceptions that mean the input is wrong (exit 2)."""
     from harness.config import ConfigError
     from harness.data.schema import DataError
+    from harness.locks import LockHeld
     from harness.registry import RegistryError
+    from harness.runstore import RunConflict
 
+    return DataError, RegistryError, ConfigError, RunConflict, LockHeld
+
+
+def _os_error(err: OSError) -> str:
+    where = err.filename if err.filename is not None else ""
+    return f"{where}: {err.strerror or err}" if where else str(err)
+
+
+def main(argv: list[str] | None = None) -> int:
+    from crome.errors import OracleError
+
+    argv = list(sys.argv[1:] if argv is None else argv)
+    debug = "--debug" in argv
+    argv = [a for a in argv if a != "--debug"]
     parser = build_parser()
     args = parser.parse_args(argv)
     _quiet_libraries()
@@ -70,9 +92,31 @@ def main(argv: list[str] | None = None) -> int:
         return 0 if args.command is None else 2
     try:
         return int(args.func(args) or 0)
-    except (DataError, RegistryError, ConfigError) as err:
+    except user_errors() as err:
+        if debug:
+            raise
         print(f"error: {err}", file=sys.stderr)
         return 2
+    except OracleError as err:
+        if debug:
+            raise
+        print(f"error: {err}", file=sys.stderr)
+        return 1
+    except OSError as err:  # an output path under /proc, on a file, read-only, a full disk
+        if debug:
+            raise
+        print(f"error: {_os_error(err)}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted (rerun the same command to resume)", file=sys.stderr)
+        return 130
+    except Exception as err:
+        if debug:
+            raise
+        first = str(err).strip().splitlines()[0] if str(err).strip() else ""
+        print(f"error: {type(err).__name__}: {first} (rerun with --debug for the traceback)",
+              file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

@@ -5,6 +5,9 @@ level key per suite, and per-item records beside it. Each suite reads the source
 ``sources`` (suite name -> file, Hub id or embedded:NAME), else its default: the preference suite
 the model's own held-out split when the model is one of our checkpoints (``<run>/model`` with
 ``<run>/heldout.jsonl``), else ``data.train``; the others ``data.rewardbench``.
+
+A reused output folder is first cleared of the per-item files (``*_items.jsonl``) and
+``metrics.json`` an earlier evaluation left there, so every result file in it is this one's.
 """
 
 from __future__ import annotations
@@ -26,6 +29,16 @@ def heldout_of(model: str) -> str | None:
     return str(candidate) if path.is_dir() and candidate.exists() else None
 
 
+RESULT_FILES = ("*_items.jsonl", "metrics.json")
+
+
+def clear_results(out_dir: Path) -> None:
+    """Remove an earlier evaluation's result files from ``out_dir`` (nothing else)."""
+    for pattern in RESULT_FILES:
+        for path in out_dir.glob(pattern):
+            path.unlink()
+
+
 def evaluate_model(model: str | RewardModel, suites: list[str], config: Config, out_dir: Path,
                    *, sources: dict[str, str] | None = None, limit: int | None = None,
                    show_progress: bool = True) -> dict[str, Any]:
@@ -36,6 +49,7 @@ def evaluate_model(model: str | RewardModel, suites: list[str], config: Config, 
         precision=config.eval.precision, form=config.model.form)
     scorer = Scorer(rm, show_progress=show_progress)
     out_dir.mkdir(parents=True, exist_ok=True)
+    clear_results(out_dir)
     weights = getattr(getattr(rm, "model", None), "dtype", None)
     metrics: dict[str, Any] = {"model": rm.name, "form": getattr(rm, "form", "bt"),
                                "method": rm.method, "approximate": list(rm.approximate),

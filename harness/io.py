@@ -12,11 +12,21 @@ from pathlib import Path
 from typing import Any
 
 
+def _umask() -> int:
+    mask = os.umask(0o022)  # reading the umask means setting it: put it straight back
+    os.umask(mask)
+    return mask
+
+
+FILE_MODE = 0o666 & ~_umask()  # what open() would give a new file (mkstemp gives 0600)
+
+
 def atomic_write_text(path: str | Path, text: str) -> None:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
+        os.fchmod(fd, FILE_MODE)
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             handle.write(text)
         os.replace(tmp, path)
@@ -48,3 +58,13 @@ def file_sha256(path: str | Path, chunk: int = 1 << 20) -> str:
 def slug(name: str) -> str:
     """A file-name-safe form of a model name (eval folders are named by it)."""
     return re.sub(r"[^A-Za-z0-9_.-]+", "_", name.strip("/")).strip("_") or "model"
+
+
+def remove_if_unused(root: str | Path, ignore: tuple[str, ...] = (".lock",)) -> None:
+    """Remove a folder a command created when it failed before writing anything in it but
+    ``ignore`` (its lock) and empty folders: a failed start leaves no empty output behind."""
+    import shutil
+
+    root = Path(root)
+    if root.is_dir() and all(p.name in ignore or p.is_dir() for p in root.rglob("*")):
+        shutil.rmtree(root, ignore_errors=True)

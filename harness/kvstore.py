@@ -25,9 +25,17 @@ class JsonStore:
         self._lock = threading.Lock()
         self._db = sqlite3.connect(self.path, check_same_thread=False, timeout=30)
         columns = ", ".join(f"{label} TEXT" for label in labels)
-        with self._lock, self._db:
-            self._db.execute(f"CREATE TABLE IF NOT EXISTS {table} "
-                             f"(key TEXT PRIMARY KEY, {columns}, value TEXT)")
+        try:
+            with self._lock, self._db:
+                self._db.execute(f"CREATE TABLE IF NOT EXISTS {table} "
+                                 f"(key TEXT PRIMARY KEY, {columns}, value TEXT)")
+        except sqlite3.DatabaseError as err:
+            self._db.close()
+            from harness.data.schema import DataError, Problem
+
+            raise DataError([Problem(str(self.path), None, None, f"not a readable cache "
+                                     f"({err}); delete the file and rerun (its answers are "
+                                     "asked again)")]) from None
 
     def get(self, key: str) -> tuple[bool, Any]:
         """(found, value); a stored ``None`` is a found value."""

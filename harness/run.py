@@ -187,6 +187,11 @@ def _train(method: str, config: Config, store: RunStore, filter_model: str | Non
     import json
 
     info = json.loads(method_info)
+    from harness.commands.train import counts_line
+
+    line = counts_line(folder or method, info.get("counts", {}))
+    if line:
+        print(line, flush=True)
     if info.get("approximate"):
         store.update_card(approximate=[f"{method}: {a}" for a in info["approximate"]])
     return {"model_dir": result.model_dir, "seconds": result.seconds, "pairs": result.pairs,

@@ -56,12 +56,23 @@ def run(args: argparse.Namespace) -> int:
     if args.transforms is not None and "reword" not in suites:
         raise ConfigError("--transforms is read by the reword suite only, which was not "
                           f"requested (--suite {','.join(suites)})")
+    from harness.io import remove_if_unused
+    from harness.validate import check_model_name
+
+    for model in models:  # every name before any work
+        check_model_name(model)
     out = Path(args.out)
+    created = not out.exists()
     results = []
     for model in models:
         folder = out if len(models) == 1 else out / slug(model)
-        metrics = evaluate_model(model, suites, config, folder, sources=sources,
-                                 limit=args.limit)
+        try:
+            metrics = evaluate_model(model, suites, config, folder, sources=sources,
+                                     limit=args.limit)
+        except BaseException:
+            if created:  # a failed start leaves no empty folder behind
+                remove_if_unused(out)
+            raise
         results.append({"name": metrics["model"], "approximate": metrics.get("approximate"),
                         "method": metrics.get("method"), "metrics": metrics,
                         "eval_dir": str(folder)})

@@ -36,18 +36,53 @@ def apply_common_flags(config, args: argparse.Namespace) -> None:
             config.set_value(key, value)
 
 
+def counts_line(method: str, counts: dict) -> str | None:
+    """One line of what a method's augmentation made and kept (None for vanilla): the causal and
+    neutral pairs and the oracle's calls and failures, so a thin augmentation is seen."""
+    if not counts or set(counts) <= {"original"}:
+        return None
+    kept = {k.removesuffix("_kept"): v for k, v in counts.items() if k.endswith("_kept")}
+    made = ", ".join(f"{k} {counts.get(k, 0)} made / {v} kept" for k, v in kept.items())
+    oracle = ""
+    if "oracle_calls" in counts:
+        oracle = (f"; oracle calls {counts['oracle_calls']} (cached {counts['cache_hits']}), "
+                  f"failed {counts['failed']}, malformed {counts['malformed_skipped']}, "
+                  f"rewrites rejected {counts['rewrites_rejected']}")
+    return f"{method}: {counts.get('original', 0)} original pairs; {made}{oracle}"
+
+
 def run(args: argparse.Namespace) -> int:
+    from harness.io import remove_if_unused
+    from harness.locks import hold
     from harness.training.pipeline import train_method
+    from harness.validate import check_methods, check_model_name, check_settings
 
     config = config_from_args(args)
     apply_common_flags(config, args)
-    result = train_method(args.method, config, args.out, limit=args.limit,
-                          filter_model=args.filter_model, show_progress=not args.no_progress)
-    info = json.loads((Path(args.out) / "method.json").read_text(encoding="utf-8"))
+    check_settings(config)
+    check_methods([args.method])
+    if args.filter_model:
+        check_model_name(args.filter_model, "--filter-model")
+    out = Path(args.out)
+    created = not out.exists()
+    out.mkdir(parents=True, exist_ok=True)
+    with hold(out, "--out"):
+        try:
+            result = train_method(args.method, config, out, limit=args.limit,
+                                  filter_model=args.filter_model,
+                                  show_progress=not args.no_progress)
+        except BaseException:
+            if created:  # a refused or failed start leaves no empty folder behind
+                remove_if_unused(out)
+            raise
+    info = json.loads((out / "method.json").read_text(encoding="utf-8"))
     mark = " †" if info.get("approximate") else ""
     print(f"{args.method}{mark}: {result.pairs} pairs ({result.ties} ties, {result.truncated} "
           f"truncated), {result.steps} steps ({result.budget} budget), {result.tokens:,} tokens, "
           f"{result.seconds:.0f} s, {result.pairs_per_second:.1f} pairs/s -> {result.model_dir}")
+    line = counts_line(args.method, info.get("counts", {}))
+    if line:
+        print(line)
     for note in info.get("approximate", []):
         print(f"† approximate: {note}")
     return 0

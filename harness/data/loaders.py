@@ -14,6 +14,8 @@ them, so nothing downstream ever sees half a dataset.
 from __future__ import annotations
 
 import json
+import re
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -42,15 +44,62 @@ def embedded_path(name: str) -> Path:
     return path
 
 
+# First bytes that say what a file really is, whatever its name.
+BOMS = ((b"\xff\xfe\x00\x00", "UTF-32"), (b"\x00\x00\xfe\xff", "UTF-32"),
+        (b"\xff\xfe", "UTF-16"), (b"\xfe\xff", "UTF-16"))
+PARQUET_MAGIC = b"PAR1"
+
+
+def _sniff(path: Path, expected: str) -> Problem | None:
+    """A whole-file problem the bytes show at once: a Parquet file under a text name, a text
+    file in UTF-16/32; None when the start looks like what its name says."""
+    with path.open("rb") as handle:
+        head = handle.read(4)
+    if expected != "parquet" and head == PARQUET_MAGIC:
+        return Problem(str(path), None, None, "this is a Parquet file, not JSON text: name it "
+                                              ".parquet")
+    for bom, encoding in BOMS:
+        if head.startswith(bom):
+            return Problem(str(path), 1, None, f"the file is {encoding} text; save it as UTF-8")
+    if expected == "parquet" and head != PARQUET_MAGIC:
+        kind = "JSON text" if head[:1] in (b"{", b"[") else "not Parquet"
+        return Problem(str(path), None, None, f"not a Parquet file ({kind}): check the file or "
+                                              "its name")
+    return None
+
+
+def _decode(raw: bytes, path: Path, line_no: int) -> str | Problem:
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as err:
+        return Problem(str(path), line_no, None,
+                       f"not UTF-8 text at column {err.start + 1} (byte "
+                       f"{raw[err.start:err.start + 1]!r}); save the file as UTF-8")
+
+
+def _json_problem(path: Path, line_no: int, err: json.JSONDecodeError) -> Problem:
+    return Problem(str(path), line_no, None, f"malformed JSON at column {err.colno}: {err.msg}")
+
+
 def _read_jsonl(path: Path) -> Iterator[RecordOrProblem]:
-    with path.open(encoding="utf-8") as handle:
-        for line_no, line in enumerate(handle, 1):
+    problem = _sniff(path, "jsonl")
+    if problem:
+        yield problem.line or 1, problem
+        return
+    with path.open("rb") as handle:
+        for line_no, raw in enumerate(handle, 1):
+            if line_no == 1 and raw.startswith(b"\xef\xbb\xbf"):  # a UTF-8 BOM: harmless
+                raw = raw[3:]
+            line = _decode(raw, path, line_no)
+            if isinstance(line, Problem):
+                yield line_no, line
+                continue
             if not line.strip():
                 continue
             try:
                 record = json.loads(line)
             except json.JSONDecodeError as err:
-                yield line_no, Problem(str(path), line_no, None, f"malformed JSON: {err.msg}")
+                yield line_no, _json_problem(path, line_no, err)
                 continue
             if not isinstance(record, dict):
                 yield (
@@ -67,10 +116,23 @@ def _read_jsonl(path: Path) -> Iterator[RecordOrProblem]:
 
 
 def _read_json(path: Path) -> Iterator[RecordOrProblem]:
+    problem = _sniff(path, "json")
+    if problem:
+        yield problem.line or 1, problem
+        return
+    raw = path.read_bytes().removeprefix(b"\xef\xbb\xbf")
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as err:
+        line_no = raw.count(b"\n", 0, err.start) + 1
+        column = err.start - (raw.rfind(b"\n", 0, err.start) + 1) + 1
+        yield line_no, Problem(str(path), line_no, None,
+                               f"not UTF-8 text at column {column}; save the file as UTF-8")
+        return
+    try:
+        data = json.loads(text)
     except json.JSONDecodeError as err:
-        yield err.lineno, Problem(str(path), err.lineno, None, f"malformed JSON: {err.msg}")
+        yield err.lineno, _json_problem(path, err.lineno, err)
         return
     if isinstance(data, dict) and isinstance(data.get("data"), list):
         data = data["data"]
@@ -87,8 +149,41 @@ def _read_json(path: Path) -> Iterator[RecordOrProblem]:
 def _read_parquet(path: Path) -> Iterator[RecordOrProblem]:
     import pandas as pd
 
-    for i, record in enumerate(pd.read_parquet(path).to_dict(orient="records"), 1):
+    problem = _sniff(path, "parquet")
+    if problem:
+        yield 1, problem
+        return
+    try:
+        frame = pd.read_parquet(path)
+    except Exception as err:  # pyarrow's ArrowInvalid, OSError, ...: a corrupt file
+        first = str(err).strip().splitlines()[0] if str(err).strip() else ""
+        yield 1, Problem(str(path), None, None,
+                         f"not a readable Parquet file ({type(err).__name__}: {first})")
+        return
+    for i, record in enumerate(frame.to_dict(orient="records"), 1):
         yield i, {k: (v.tolist() if hasattr(v, "tolist") else v) for k, v in record.items()}
+
+
+def lone_surrogate(value: Any, where: str = "") -> tuple[str, int] | None:
+    """(field, character index) of the first lone surrogate in a record's text (JSON can
+    write one as a \\udXXX escape; it is not Unicode text and cannot be encoded), else None."""
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError as err:
+            return where, err.start
+        return None
+    if isinstance(value, dict):
+        items = ((f"{where}.{k}" if where else str(k), v) for k, v in value.items())
+    elif isinstance(value, list):
+        items = ((f"{where}[{i}]", v) for i, v in enumerate(value))
+    else:
+        return None
+    for key, item in items:
+        found = lone_surrogate(item, key)
+        if found:
+            return found
+    return None
 
 
 def _read_hub(source: str) -> Iterator[RecordOrProblem]:
@@ -154,6 +249,13 @@ def parse_records(
         if isinstance(record, Problem):
             problems.append(record)
             continue
+        surrogate = lone_surrogate(record)
+        if surrogate:
+            field, at = surrogate
+            problems.append(Problem(str(source), line, field,
+                                    f"lone surrogate (\\u{ord(_char_at(record, field, at)):04x}) "
+                                    f"at character {at + 1}: not valid Unicode text"))
+            continue
         if record_format is None:
             record_format = detect_format(record)
             if record_format is None:
@@ -166,6 +268,10 @@ def parse_records(
         else:
             items.append(item)
             problems.extend(Problem(str(source), line, f, m, "warning") for f, m in warnings)
+            if (isinstance(item, PreferencePair) and not item.is_tie
+                    and item.chosen == item.rejected):
+                problems.append(Problem(str(source), line, "rejected", "identical to chosen: "
+                                        "the pair carries no preference", "warning"))
         if limit is not None and len(items) >= limit:
             break
     if record_format is None and not problems:
@@ -173,12 +279,23 @@ def parse_records(
     return items, record_format, problems
 
 
+def _char_at(record: dict, field: str, at: int) -> str:
+    value: Any = record
+    for part in re.findall(r"[^.\[\]]+", field):
+        value = value[int(part)] if isinstance(value, list) else value[part]
+    return value[at]
+
+
 def load_items(source: str | Path, fmt: str | None = None, limit: int | None = None) -> list[Any]:
-    """Every item of a source; raises ``DataError`` listing all errors (warnings are allowed)."""
+    """Every item of a source; raises ``DataError`` listing all errors. Warnings are allowed
+    and summed up on stderr in one line (``harness data check`` lists them)."""
     items, _, problems = parse_records(source, fmt, limit)
     errors = [p for p in problems if p.severity == "error"]
     if errors:
         raise DataError(errors)
+    if problems:
+        print(f"warning: {source}: {len(problems)} warning(s), first: {problems[0]} (`harness "
+              "data check` lists them)", file=sys.stderr)
     return items
 
 

@@ -42,11 +42,19 @@ class ScoreCache:
     def __init__(self, path: Path):
         path.parent.mkdir(parents=True, exist_ok=True)
         self.db = sqlite3.connect(str(path), timeout=60)
-        self.db.execute("PRAGMA journal_mode=WAL")
-        self.db.execute("PRAGMA synchronous=NORMAL")
-        self.db.execute("CREATE TABLE IF NOT EXISTS scores "
-                        "(fingerprint TEXT, key TEXT, score REAL, truncated INTEGER, "
-                        "PRIMARY KEY (fingerprint, key))")
+        try:
+            self.db.execute("PRAGMA journal_mode=WAL")
+            self.db.execute("PRAGMA synchronous=NORMAL")
+            self.db.execute("CREATE TABLE IF NOT EXISTS scores "
+                            "(fingerprint TEXT, key TEXT, score REAL, truncated INTEGER, "
+                            "PRIMARY KEY (fingerprint, key))")
+        except sqlite3.DatabaseError as err:
+            self.db.close()
+            from harness.data.schema import DataError, Problem
+
+            raise DataError([Problem(str(path), None, None, f"not a readable score cache "
+                                     f"({err}); delete the file and rerun (scores are "
+                                     "recomputed)")]) from None
 
     def get(self, fingerprint: str, keys: list[str]) -> dict[str, tuple[float, bool]]:
         found: dict[str, tuple[float, bool]] = {}

@@ -14,6 +14,7 @@ from collections import defaultdict
 
 from harness.data.loaders import load_pairs
 from harness.data.rewardbench import SECTIONS, section_of
+from harness.data.schema import DataError, Problem
 from harness.stats import accuracy_with_ci
 from harness.suites.base import (
     SUITES,
@@ -82,7 +83,9 @@ def average_weights(subsets: list[str]) -> list[float]:
 def load_rewardbench(source: str, limit: int | None, seed: int):
     pairs = [p for p in load_pairs(source) if section_of(p.subset)]
     if not pairs:
-        raise ValueError(f"{source}: no pairs with a RewardBench subset name")
+        raise DataError([Problem(str(source), None, "subset", "no pair has a RewardBench subset "
+                                 "name (e.g. alpacaeval-easy, math-prm): the rewardbench suite "
+                                 "scores by subset; use the preference suite for plain pairs")])
     return stratified_sample(pairs, limit, seed)
 
 

@@ -4,15 +4,22 @@ the vanilla filter RM first when the method needs one), train, and record what h
 Everything lands in one output folder: ``heldout.jsonl`` (never trained on), ``train_pairs.jsonl``
 (exactly what the trainer saw), ``method.json`` (augmentation counts), ``train_log.jsonl``
 (loss, gradient norm and pairs per optimizer step), ``model/`` (the RM) and,
-for filtering methods, ``filter-vanilla/`` (the baseline RM). Each step is skipped when its output
-exists for the same settings, so rerunning a killed command resumes it.
+for filtering methods, ``filter-vanilla/`` (the baseline RM, trained only once the augmentation
+exists and needs filtering, so an oracle failure costs no training). Each step is skipped when
+its output exists for the same settings, so rerunning a killed command resumes it.
+
+``inputs.json`` records what the folder is trained from (method, the training data's content
+hash, split and method settings, trainer settings). A rerun into the folder with other inputs is
+refused with ``RunConflict`` before anything is written, so an old model never ends up beside
+new data files; a folder from before ``inputs.json`` is checked by its held-out split.
 """
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
-from harness.config import Config
+from harness.config import Config, ConfigError
 from harness.data.loaders import load_pairs, write_pairs
 from harness.data.schema import PreferencePair
 from harness.io import write_json
@@ -20,15 +27,57 @@ from harness.methods import FilterScores, get_method
 from harness.training.batches import split_heldout, steps_for
 from harness.training.trainer import TrainResult, train_reward_model
 
+INPUTS_FILE = "inputs.json"
 
-def prepare_split(config: Config, out: Path, limit: int | None = None
-                  ) -> tuple[list[PreferencePair], list[PreferencePair]]:
+
+def split(config: Config, limit: int | None = None
+          ) -> tuple[list[PreferencePair], list[PreferencePair]]:
+    """(train, heldout) of ``data.train``: the seeded split, then ``train.max_pairs``."""
     pairs = load_pairs(config.data.train, limit=limit)
-    train, heldout = split_heldout(pairs, config.data.heldout_size, config.seed)
+    try:
+        train, heldout = split_heldout(pairs, config.data.heldout_size, config.seed)
+    except ValueError as err:
+        raise ConfigError(f"data.heldout_size: {err} in {config.data.train}; set a smaller "
+                          "data.heldout_size (0 holds nothing out)") from None
     if config.train.max_pairs is not None:
         train = train[: config.train.max_pairs]
-    write_pairs(heldout, out / "heldout.jsonl")
     return train, heldout
+
+
+def folder_inputs(method_name: str, config: Config, limit: int | None) -> dict:
+    """What a train folder's contents depend on (see the module docstring)."""
+    from harness.runstore import source_hash
+
+    data = config.to_dict()
+    return {"method": method_name, "data": {"source": config.data.train,
+                                            "sha256": source_hash(config.data.train)},
+            "limit": limit, "heldout_size": config.data.heldout_size,
+            "training": config.training_hash(), "settings": data.get(method_name, {})}
+
+
+def check_folder(out: Path, inputs: dict, heldout: list[PreferencePair]) -> None:
+    """Refuse a folder that holds training from other inputs (before writing anything)."""
+    from harness.io import canonical_json
+    from harness.runstore import RunConflict
+
+    recorded = out / INPUTS_FILE
+    if recorded.exists():
+        then = json.loads(recorded.read_text(encoding="utf-8"))
+        changed = [key for key in sorted({*then, *inputs}) if then.get(key) != inputs.get(key)]
+        if changed:
+            raise RunConflict(
+                f"{out} holds a model trained from other inputs ({', '.join(changed)} "
+                f"differ: {', '.join(f'{k}={then.get(k)!r}' for k in changed)} then); "
+                "choose another --out")
+        return
+    old = out / "heldout.jsonl"
+    if old.exists():  # a folder from before inputs.json: its held-out split must match
+        now = [canonical_json(p.to_record()) for p in heldout]
+        then = [canonical_json(json.loads(line)) for line in
+                old.read_text(encoding="utf-8").splitlines() if line.strip()]
+        if now != then:
+            raise RunConflict(f"{out} holds a model trained on other data (its held-out split "
+                              "differs); choose another --out")
 
 
 def score_differences(model_dir: str | Path, config: Config) -> FilterScores:
@@ -52,23 +101,30 @@ def train_method(method_name: str, config: Config, out_dir: str | Path, *,
                  show_progress: bool = True) -> TrainResult:
     method = get_method(method_name)
     out = Path(out_dir)
+    train, heldout = split(config, limit)
+    inputs = folder_inputs(method_name, config, limit)
+    check_folder(out, inputs, heldout)
     out.mkdir(parents=True, exist_ok=True)
-    train, _ = prepare_split(config, out, limit)
+    write_json(out / INPUTS_FILE, inputs)
+    write_pairs(heldout, out / "heldout.jsonl")
     steps = budget_steps(config, len(train))
     filter_scores = None
+    used = {"model": filter_model}
     if method.uses_filter:
-        if filter_model is None:
-            vanilla = get_method("vanilla").build(train, config, None)
-            result = train_reward_model(vanilla.pairs, config, out / "filter-vanilla",
-                                        method="vanilla", steps=steps,
-                                        show_progress=show_progress)
-            filter_model = result.model_dir
-        filter_scores = score_differences(filter_model, config)
+        def filter_scores(augmented: list[PreferencePair]) -> list[float]:
+            # Called once the augmentation is made: a failing oracle stops the command
+            # before any training, the baseline RM included.
+            if used["model"] is None:
+                vanilla = get_method("vanilla").build(train, config, None)
+                used["model"] = train_reward_model(
+                    vanilla.pairs, config, out / "filter-vanilla", method="vanilla",
+                    steps=steps, show_progress=show_progress).model_dir
+            return score_differences(used["model"], config)(augmented)
     data = method.build(train, config, filter_scores)
     write_pairs(data.pairs, out / "train_pairs.jsonl")
     write_json(out / "method.json", {"method": method_name, "counts": data.counts,
                                      "approximate": data.approximate, **data.details,
-                                     "filter_model": filter_model})
+                                     "filter_model": used["model"]})
     return train_reward_model(data.pairs, config, out, method=method_name,
                               meta={"method": method_name, "counts": data.counts,
                                     "approximate": data.approximate},

@@ -28,6 +28,7 @@ from harness.config import Config, ConfigError
 from harness.data.schema import PreferencePair
 from harness.io import sha256_of, write_json
 from harness.models.backbones import load_sequence_classifier, load_tokenizer
+from harness.runstore import RunConflict
 from harness.scoring.reward_model import FORMS, resolve_dtype
 from harness.training.batches import batch_plan, encode_pairs
 from harness.training.losses import pair_loss, pairwise_preference
@@ -231,7 +232,7 @@ def _finished(model_dir: Path, identity: dict) -> TrainResult | None:
         return None
     meta = json.loads(meta_path.read_text())
     if meta.get("identity") != identity:
-        raise FileExistsError(
+        raise RunConflict(
             f"{model_dir} holds a model trained with other settings or data "
             f"({meta.get('identity')} vs {identity}); choose another --out")
     return TrainResult(**meta["result"])
@@ -243,7 +244,7 @@ def _resume(accelerator, ckpt_dir: Path, identity: dict) -> int:
         return 0
     state = json.loads(state_path.read_text())
     if state["identity"] != identity:
-        raise FileExistsError(f"{ckpt_dir} is a checkpoint of another run ({state['identity']})")
+        raise RunConflict(f"{ckpt_dir} is a checkpoint of another run ({state['identity']})")
     accelerator.load_state(str(ckpt_dir))
     accelerator.print(f"resuming from step {state['step']} ({ckpt_dir})")
     return int(state["step"])

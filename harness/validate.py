@@ -1,0 +1,183 @@
+"""Checks that run before any work: every setting, method, suite, model name and data source a
+command will use, so a typo fails in a second with a did-you-mean error rather than after the
+split, the training or the run card (``harness run`` writes its card only after these pass).
+
+Each check raises ``ConfigError`` or ``RegistryError`` (the CLI prints them as one ``error:`` line
+and exits 2); ``DataError`` comes from loading the training data, which also checks that the
+held-out split leaves pairs to train on.
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+import os
+import re
+from pathlib import Path
+
+from harness.config import Config, ConfigError
+from harness.registry import RegistryError
+
+# A Hugging Face Hub id: NAME or OWNER/NAME, letters, digits, '-', '_' and '.'.
+HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
+
+
+def did_you_mean(name: str, known: list[str]) -> str:
+    close = difflib.get_close_matches(name, known, n=3, cutoff=0.5)
+    return f"; did you mean {', '.join(map(repr, close))}?" if close else ""
+
+
+def check_choice(key: str, value: str, known: list[str]) -> None:
+    if value not in known:
+        raise ConfigError(f"{key}: {value!r} is not one of {', '.join(known)}"
+                          f"{did_you_mean(value, known)}")
+
+
+def _check_range(key: str, value: float | int | None, low: float | None = None,
+                 high: float | None = None, *, above: bool = False) -> None:
+    if value is None:
+        return
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ConfigError(f"{key}: {value!r} is not a finite number")
+    if low is not None and (value <= low if above else value < low):
+        raise ConfigError(f"{key}: {value!r} must be {'>' if above else '>='} {low:g}")
+    if high is not None and value > high:
+        raise ConfigError(f"{key}: {value!r} must be <= {high:g}")
+
+
+def check_numbers(config: Config) -> None:
+    """Numeric settings inside their meaningful ranges (NaN and infinities refused)."""
+    t, c, d, m = config.train, config.crome, config.data, config.model
+    for key, value, low, high, above in (
+            ("train.lr", t.lr, 0.0, None, True),
+            ("train.epochs", t.epochs, 0.0, None, True),
+            ("train.batch_size", t.batch_size, 1, None, False),
+            ("train.weight_decay", t.weight_decay, 0.0, None, False),
+            ("train.warmup_ratio", t.warmup_ratio, 0.0, 1.0, False),
+            ("train.tie_weight", t.tie_weight, 0.0, None, False),
+            ("train.margin", t.margin, None, None, False),
+            ("train.center_rewards", t.center_rewards, 0.0, None, False),
+            ("train.max_pairs", t.max_pairs, 1, None, False),
+            ("train.save_every", t.save_every, 1, None, False),
+            ("train.max_grad_norm", t.max_grad_norm, 0.0, None, False),
+            ("model.max_length", m.max_length, 1, None, False),
+            ("data.heldout_size", d.heldout_size, 0, None, False),
+            ("data.limit", d.limit, 1, None, False),
+            ("crome.neutrals_per_pair", c.neutrals_per_pair, 0.0, None, False),
+            ("crome.rubrics_per_pair", c.rubrics_per_pair, 1, None, False),
+            ("crome.concurrency", c.concurrency, 1, None, False),
+            ("crome.requests_per_minute", c.requests_per_minute, 0.0, None, True),
+            ("crome.retries", c.retries, 0, None, False),
+            ("crome.timeout_s", c.timeout_s, 0.0, None, True),
+            ("crome.max_failure_rate", c.max_failure_rate, 0.0, 1.0, False),
+            ("crome.breaker_errors", c.breaker_errors, 1, None, False),
+            ("crome.filter_threshold", c.filter_threshold, 0.0, 1.0, False),
+            ("rrm.filter_threshold", config.rrm.filter_threshold, 0.0, 1.0, False),
+            ("rrm.borrowed_per_pair", config.rrm.borrowed_per_pair, 0, None, False),
+            ("rrm.tie_ratio", config.rrm.tie_ratio, 0.0, None, False),
+            ("bon.n_max", config.bon.n_max, 1, None, False),
+            ("bon.limit", config.bon.limit, 0, None, False),
+            ("bon.temperature", config.bon.temperature, 0.0, None, False),
+            ("bon.max_new_tokens", config.bon.max_new_tokens, 1, None, False),
+            ("eval.bootstrap", config.eval.bootstrap, 0, None, False)):
+        _check_range(key, value, low, high, above=above)
+
+
+def check_model_name(name: str, what: str = "reward model") -> None:
+    """A reward model (or, with ``what="backbone"``, a backbone) spec resolves to something: a
+    registered name, an existing path, or a Hub id (in the local cache when the Hub is
+    offline)."""
+    from harness.models.backbones import BACKBONES
+    from harness.scoring import reward_model
+    from harness.scoring.reward_model import REWARD_MODELS
+
+    # getattr: names read as causal LMs (dpo:, judge:) arrive with harness.scoring.dpo/judge
+    referenced_models = getattr(reward_model, "referenced_models", lambda _: None)
+    inner = referenced_models(name) if what != "backbone" else None
+    if inner is not None:  # dpo:POLICY[@REF], judge:MODEL: check the causal LMs they name
+        for model in inner:
+            check_model_name(model, f"{what} {name!r}: model")
+        return
+    known = BACKBONES.names() + ([] if what == "backbone" else REWARD_MODELS.names())
+    if name in known or Path(name).exists():
+        return
+    known = sorted(known)
+    hint = did_you_mean(name, known)
+    if HUB_ID.match(name) and not hint:
+        if os.environ.get("HF_HUB_OFFLINE", "") not in ("1", "true", "TRUE", "yes"):
+            return  # it may exist on the Hub; loading it says if not
+        from huggingface_hub import try_to_load_from_cache
+
+        if isinstance(try_to_load_from_cache(name, "config.json"), str):
+            return
+        raise RegistryError(f"{what} {name!r}: not in the local Hugging Face cache and the Hub "
+                            "is offline (HF_HUB_OFFLINE=1)")
+    raise RegistryError(f"unknown {what} {name!r}{hint} (not one of {', '.join(known)}, not an "
+                        "existing path, not a Hub id OWNER/NAME)")
+
+
+def check_settings(config: Config) -> None:
+    """Every enumerated setting against its registry, every number against its range."""
+    from crome.oracles import ORACLES
+    from harness.scoring.reward_model import FORMS
+    from harness.training.modes import MODES
+
+    check_choice("model.mode", config.model.mode, MODES.names())
+    check_choice("model.form", config.model.form, list(FORMS))
+    check_choice("crome.oracle", config.crome.oracle, ORACLES.names())
+    check_suites(config.eval.suites)
+    check_numbers(config)
+    check_model_name(config.model.backbone, "backbone")
+
+
+def known_suites() -> list[str]:
+    from harness.bon.suites import SUITES as BON_SUITES
+    from harness.suites import SUITES, load_builtin_suites
+
+    load_builtin_suites()
+    return sorted({*SUITES.names(), *BON_SUITES})
+
+
+def check_suites(suites: list[str]) -> None:
+    known = known_suites()
+    for suite in suites:
+        check_choice("eval.suites", suite, known)
+
+
+def check_methods(methods: list[str]) -> None:
+    from harness.methods import METHODS, load_builtin_methods
+
+    load_builtin_methods()
+    if not methods:
+        raise ConfigError(f"no method given; known: {', '.join(METHODS.names())}")
+    for method in methods:
+        METHODS.get(method)  # RegistryError with a did-you-mean
+
+
+def check_training_data(config: Config, limit: int | None = None) -> int:
+    """Load the training pairs (format, encoding, fields: a ``DataError`` names file and line)
+    and check that the held-out split leaves pairs to train on; the number of pairs."""
+    from harness.data.loaders import load_pairs
+    from harness.training.batches import split_heldout
+
+    pairs = load_pairs(config.data.train, limit=limit)
+    try:
+        split_heldout(pairs, config.data.heldout_size, config.seed)
+    except ValueError as err:
+        raise ConfigError(f"data.heldout_size: {err} in {config.data.train}; set a smaller "
+                          "data.heldout_size (0 holds nothing out)") from None
+    return len(pairs)
+
+
+def check_run(config: Config, methods: list[str], forms: list[str] | None = None,
+              eval_models: list[str] = ()) -> None:
+    """Everything ``harness run`` will use, before its run card or any work."""
+    from harness.scoring.reward_model import FORMS
+
+    check_settings(config)
+    for form in forms or []:
+        check_choice("--form", form, list(FORMS))
+    check_methods(methods)
+    for model in eval_models:
+        check_model_name(model, "--eval-model")
+    check_training_data(config)
