@@ -166,6 +166,17 @@ class EvalConfig:
                                           "fp32, or bf16 (~2.4x faster on a bf16 CPU, scores "
                                           "move ~1e-3)"})
     bootstrap: int = 2000
+    dpo_beta: float = field(
+        default=0.1, metadata={"help": "beta of DPO implicit rewards (dpo:POLICY), r = beta * "
+                                       "(log p_policy - log p_ref); it scales rewards and "
+                                       "margins, never accuracies"})
+    dpo_ref: str = field(
+        default="", metadata={"help": "reference model of dpo:POLICY names (harness eval --ref); "
+                                      "dpo:POLICY@REF names their own"})
+    judge_template: str = field(
+        default="", metadata={"help": "pairwise template file of judge:MODEL reward models "
+                                      "(harness eval --judge-template); empty = the default, "
+                                      "harness/scoring/templates/judge_pairwise.toml"})
 
 
 @dataclass

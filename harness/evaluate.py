@@ -46,7 +46,9 @@ def evaluate_model(model: str | RewardModel, suites: list[str], config: Config, 
     sources = sources or {}
     rm = model if isinstance(model, RewardModel) else load_reward_model(
         model, max_length=config.model.max_length, batch_tokens=config.eval.batch_tokens,
-        precision=config.eval.precision, form=config.model.form)
+        precision=config.eval.precision, form=config.model.form,
+        dpo_ref=config.eval.dpo_ref or None, dpo_beta=config.eval.dpo_beta,
+        judge_template=config.eval.judge_template or None)
     scorer = Scorer(rm, show_progress=show_progress)
     out_dir.mkdir(parents=True, exist_ok=True)
     clear_results(out_dir)

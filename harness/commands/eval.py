@@ -13,7 +13,9 @@ from harness.config import ConfigError, Precision
 def add_to(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("eval", help="evaluate reward models on suites")
     parser.add_argument("--model", required=True,
-                        help="comma-separated: length, a backbone, a checkpoint dir, a Hub id")
+                        help="comma-separated: length, a backbone, a checkpoint dir, a Hub id, "
+                             "dpo:POLICY (--ref), dpo-sum:POLICY, dpo-mean:POLICY, "
+                             "judge:MODEL (a local chat model as a pairwise judge)")
     parser.add_argument("--suite", default="rewardbench",
                         help="comma-separated: preference, rewardbench, reword, diagnostics")
     parser.add_argument("--data", action="append", default=[], metavar="[SUITE=]SOURCE",
@@ -26,6 +28,13 @@ def add_to(subparsers: argparse._SubParsersAction) -> None:
                         help="comma-separated transform names (reword suite)")
     parser.add_argument("--form", default=None,
                         help="bt | pairpm, for backbones and Hub models (checkpoints know theirs)")
+    parser.add_argument("--ref", default=None, metavar="REF",
+                        help="reference model of dpo:POLICY models (eval.dpo_ref); beta is "
+                             "eval.dpo_beta. dpo-sum:/dpo-mean:POLICY are reference-free")
+    parser.add_argument("--judge-template", default=None, metavar="FILE",
+                        help="pairwise template (TOML) for judge:MODEL models "
+                             "(eval.judge_template; default harness/scoring/templates/"
+                             "judge_pairwise.toml)")
     parser.add_argument("--max-length", type=int, default=None)
     parser.add_argument("--precision", default=None, choices=typing.get_args(Precision),
                         help="RM weights (default eval.precision: bf16 on GPU, fp32 on CPU)")
@@ -45,7 +54,8 @@ def run(args: argparse.Namespace) -> int:
     config = config_from_args(args)
     for flag, key in (("transforms", "eval.transforms"), ("max_length", "model.max_length"),
                       ("form", "model.form"), ("seed", "seed"),
-                      ("precision", "eval.precision")):
+                      ("precision", "eval.precision"), ("ref", "eval.dpo_ref"),
+                      ("judge_template", "eval.judge_template")):
         if getattr(args, flag) is not None:
             config.set_value(key, getattr(args, flag))
     models = [m.strip() for m in args.model.split(",") if m.strip()]

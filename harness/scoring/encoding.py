@@ -115,24 +115,69 @@ def encode_many(tokenizer, prompts: list[Any], responses: list[str], max_length:
 
 
 def _truncate(ids: list[int], cats: list[int], max_length: int) -> tuple[list[int], bool]:
+    return [ids[i] for i in _kept(cats, max_length)], True
+
+
+def _kept(cats: list[int], max_length: int) -> list[int]:
+    """Positions the truncation policy keeps, in order (callers that need to know which kept
+    tokens are the response, DPO log-probabilities, cut the categories alike)."""
     count = {cat: cats.count(cat) for cat in (PROMPT, RESPONSE, RESPONSE_B)}
-    n_template = len(ids) - sum(count.values())
+    n_template = len(cats) - sum(count.values())
     keep_p, keep_r = split_budget(max_length - n_template, count[PROMPT],
                                   count[RESPONSE] + count[RESPONSE_B])
     keep_a, keep_b = share_budget(keep_r, count[RESPONSE], count[RESPONSE_B])
     # The prompt keeps its first tokens; each response drops its first ``drop`` tokens.
     drop = {RESPONSE: count[RESPONSE] - keep_a, RESPONSE_B: count[RESPONSE_B] - keep_b}
     kept, seen = [], dict.fromkeys(count, 0)
-    for token, cat in zip(ids, cats, strict=True):
+    for position, cat in enumerate(cats):
         if cat != TEMPLATE:
             seen[cat] += 1
             if (seen[cat] > keep_p) if cat == PROMPT else (seen[cat] <= drop[cat]):
                 continue
-        kept.append(token)
+        kept.append(position)
     if len(kept) > max_length:  # the template alone is longer than max_length: head and tail
         head = max_length // 2
         kept = kept[:head] + kept[len(kept) - (max_length - head):]
-    return kept, True
+    return kept
+
+
+class ResponseIds(list):
+    """Token ids of one (prompt, response) that also say where the response starts.
+
+    ``start`` is the index of the first response token; everything from there to the end (the
+    response and the template's closing tokens, such as ``<|im_end|>``, the model's decision to
+    stop) is what a causal LM's log-probability of the response sums over. An empty response,
+    or one cut away entirely, has ``start == len(ids)``: no response tokens.
+    """
+
+    start: int
+
+
+def encode_responses(tokenizer, prompts: list[Any], responses: list[str], max_length: int
+                     ) -> list[tuple[ResponseIds, bool]]:
+    """``encode_many``, with each input's response start marked (``ResponseIds``).
+
+    The ids are exactly ``encode_many``'s (same template, same truncation policy), so a DPO
+    score and a classifier score of one text read the same tokens.
+    """
+    if not prompts:
+        return []
+    if getattr(tokenizer, "chat_template", None):
+        ids, cats = _chat_tokens(tokenizer, prompts, responses, 0)  # categories for every input
+    else:
+        ids, cats = _pair_tokens(tokenizer, prompts, responses)
+    out = []
+    for seq, cat in zip(ids, cats, strict=True):
+        seq, cat = _guard_double_bos(tokenizer, seq, cat)
+        cut = len(seq) > max_length
+        if cut:
+            keep = _kept(cat, max_length)
+            seq, cat = [seq[i] for i in keep], [cat[i] for i in keep]
+        marked = ResponseIds(seq)
+        marked.start = next((i for i, c in enumerate(cat) if c in (RESPONSE, RESPONSE_B)),
+                            len(seq))
+        out.append((marked, cut))
+    return out
 
 
 def _guard_double_bos(tokenizer, ids: list[int], cats: list[int]) -> tuple[list[int], list[int]]:

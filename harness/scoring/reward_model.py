@@ -30,6 +30,7 @@ from harness.scoring.encoding import TEMPLATE_VERSION, encode_many
 from harness.scoring.forward import cast_keeping_head, rewards
 
 FORMS = ("bt", "pairpm")
+JUDGE_PREFIX = "judge:"  # judge:MODEL, a local chat model as a pairwise judge
 PRECISIONS = typing.get_args(Precision)
 # Token budget per scoring batch (padded width x rows) when none is given, by device. Measured
 # with ``benchmarks/scoring.py`` (minilm-l6, 200 RewardBench pairs, 2 CPU cores): 15.9 pairs/s at
@@ -212,6 +213,19 @@ class HFRewardModel(RewardModel):
         return self.score_ids(sequences), cut
 
 
+def referenced_models(name: str) -> list[str] | None:
+    """The models a causal-LM reward name reads (``dpo:P@R`` -> [P, R], ``judge:M`` -> [M]),
+    for the checks that run before any work; None for every other name."""
+    from harness.scoring.dpo import split_dpo_spec
+
+    dpo = split_dpo_spec(name)
+    if dpo is not None:
+        return [m for m in dpo[1:] if m]
+    if name.startswith(JUDGE_PREFIX):
+        return [name.removeprefix(JUDGE_PREFIX)]
+    return None
+
+
 def _unknown(name: str, err: Exception) -> RegistryError:
     from harness.models.backbones import BACKBONES
 
@@ -248,15 +262,21 @@ def model_folder(name: str) -> str:
 
 def load_reward_model(name: str, *, max_length: int | None = None,
                       device: torch.device | None = None, precision: str = "auto",
-                      seed: int = 0, batch_tokens: int | None = None, form: str = "bt"
-                      ) -> RewardModel:
-    """A reward model by name: reference scorer, backbone, checkpoint directory or Hub id.
+                      seed: int = 0, batch_tokens: int | None = None, form: str = "bt",
+                      dpo_ref: str | None = None, dpo_beta: float = 0.1,
+                      judge_template: str | None = None) -> RewardModel:
+    """A reward model by name: reference scorer, backbone, checkpoint directory or Hub id;
+    or a causal LM read as one: ``dpo:POLICY`` (reference ``dpo_ref``, or ``dpo:POLICY@REF``),
+    ``dpo-sum:POLICY``, ``dpo-mean:POLICY`` (``harness.scoring.dpo``) and ``judge:MODEL``
+    (``harness.scoring.judge``, pairwise; ``judge_template`` a template file, None the
+    default).
 
     ``precision``: see ``resolve_dtype``. ``batch_tokens`` None: ``BATCH_TOKENS`` by device.
     ``max_length`` None
     means the checkpoint's own (``crome_bench.json``), else 512 (reward-bench's default).
     ``form`` (``bt`` or ``pairpm``) applies to backbones and Hub models; our checkpoints carry
-    the form they were trained in, which wins. References (``length``) are always ``bt``.
+    the form they were trained in, which wins. References (``length``) are always ``bt``,
+    DPO rewards ``bt`` and judges ``pairpm``.
     """
     from harness.models.backbones import BACKBONES, load_sequence_classifier, load_tokenizer
 
@@ -264,6 +284,17 @@ def load_reward_model(name: str, *, max_length: int | None = None,
         return REWARD_MODELS.get(name)(max_length=max_length)
     device = torch.device(device) if device else default_device()
     dtype = resolve_dtype(precision, device)
+    from harness.scoring.dpo import load_dpo, split_dpo_spec
+
+    if split_dpo_spec(name) is not None:
+        return load_dpo(name, ref=dpo_ref, beta=dpo_beta, max_length=max_length, device=device,
+                        dtype=dtype, batch_tokens=batch_tokens)
+    if name.startswith(JUDGE_PREFIX):
+        from harness.scoring.judge import load_judge
+
+        return load_judge(name.removeprefix(JUDGE_PREFIX), template=judge_template,
+                          max_length=max_length, device=device, dtype=dtype,
+                          batch_tokens=batch_tokens)
     if name in BACKBONES:
         model = load_sequence_classifier(name, seed=seed)
         label = f"untrained:{name}" + (":pairpm" if form == "pairpm" else "")
