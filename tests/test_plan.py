@@ -69,3 +69,19 @@ def test_plan_for_train_augment_bon_and_not_config_show(tmp_path, capsys):
     assert not any(tmp_path.iterdir())
     with pytest.raises(SystemExit):
         main(["config", "show", "--plan"])
+
+
+def test_run_plan_marks_the_steps_a_run_folder_has_finished(tmp_path, capsys):
+    from harness.config import Config
+    from harness.runstore import RunStore
+
+    store = RunStore(tmp_path / "runs" / "mine", Config())
+    (store.root / "steps").mkdir(parents=True)
+    store.step("train/vanilla", lambda: {"model_dir": "x"})
+    store.step("eval/length", lambda: {"model": "length"})
+    assert main(["run", "--plan", "--runs-dir", str(tmp_path / "runs"), "--name", "mine"]) == 0
+    out = capsys.readouterr().out
+    assert "optimizer steps" in out and "train vanilla (" in out
+    assert [line for line in out.splitlines() if line.endswith("[done]")] == [
+        next(line for line in out.splitlines() if line.startswith("train vanilla"))]
+    assert "evaluation already done for: length" in out
