@@ -8,11 +8,13 @@ request is skipped and counted. Only ``OracleSetupError`` (no key, bad key, unkn
 the run at once, because every further call would fail the same way.
 
 Failure is loud all the same. A circuit breaker opens after ``breaker_errors`` transient errors
-in a row with no answer in between (a dead endpoint, no network): waiting retries wake up, queued
-requests are dropped and ``OracleUnavailable`` stops the run within seconds instead of after
-every request's full backoff. A failure budget stops it with ``OracleFailureBudget`` once more
-than ``max_failure_rate`` of the requests asked so far have failed after their retries (or were
-refused by the service): a run missing that much of its augmentation is not the method.
+in a row with no answer in between (a dead endpoint, no network; a call that timed out counts
+``timeout_weight`` times, so a blackholed endpoint stops after one round of timeouts, not
+several): waiting retries wake up, queued requests are dropped and ``OracleUnavailable`` stops
+the run within seconds instead of after every request's full backoff. A failure budget stops it
+with ``OracleFailureBudget`` once more than ``max_failure_rate`` of the requests asked so far
+have failed after their retries (or were refused by the service): a run missing that much of
+its augmentation is not the method.
 
 Successful answers and honest skips are cached as soon as they arrive, and so are malformed
 answers of deterministic oracles (asking again would repeat them); transient failures and
@@ -54,6 +56,7 @@ class CallPolicy:
     backoff_s: float = 1.0  # first backoff; doubles each retry, jittered to [50%, 100%]
     max_backoff_s: float = 60.0
     breaker_errors: int = 12  # transient errors in a row (all threads) that open the breaker
+    timeout_weight: int = 3  # a call that timed out counts as this many errors in the streak
     max_failure_rate: float = 0.05  # failed requests / requests asked, before the run stops
 
 
@@ -139,7 +142,9 @@ class OracleRunner:
         self._lock = threading.Lock()
         self._open = threading.Event()  # the circuit breaker
         self._stop = threading.Event()  # set when the run stops: wakes every waiting retry
-        self._streak = 0  # transient errors in a row, all threads together
+        self._streak = 0  # transient errors in a row, all threads together (timeouts weigh more)
+        self._streak_calls = 0  # the calls in that streak
+        self._opened_after = 0
         self._last_error = ""
         self._asked = 0  # requests not served by the cache, over every run() call
         rpm = self.policy.requests_per_minute
@@ -155,16 +160,18 @@ class OracleRunner:
     def _transient(self, err: TransientOracleError) -> None:
         with self._lock:
             self.stats["transient_errors"] += 1
-            self._streak += 1
+            self._streak += self.policy.timeout_weight if getattr(err, "timeout", False) else 1
+            self._streak_calls += 1
             self._last_error = str(err)
-            if self._streak >= self.policy.breaker_errors:
+            if self._streak >= self.policy.breaker_errors and not self._open.is_set():
+                self._opened_after = self._streak_calls
                 self._open.set()
                 self._stop.set()
 
     def _answered(self) -> None:
         """The service answered (well or not): it is up, the streak ends."""
         with self._lock:
-            self._streak = 0
+            self._streak = self._streak_calls = 0
 
     def _check(self) -> None:
         """Raise when the breaker is open or the failure budget is spent."""
@@ -172,7 +179,9 @@ class OracleRunner:
             self._stop.set()
             raise OracleUnavailable(
                 f"the {self.oracle.name} oracle is unreachable or failing: "
-                f"{self.policy.breaker_errors} calls in a row failed (last: {self._last_error}); "
+                f"{self._opened_after} calls in a row failed (last: {self._last_error}; a "
+                f"timeout counts {self.policy.timeout_weight} of crome.breaker_errors="
+                f"{self.policy.breaker_errors}); "
                 "stopped. Answers received so far are cached: rerun once it answers "
                 "(crome.timeout_s, crome.breaker_errors tune this)")
         failed = self.stats["failed"] + self.stats["rejected"]

@@ -20,9 +20,13 @@ class OracleError(Exception):
 
 
 class TransientOracleError(OracleError):
-    def __init__(self, message: str, status: int | None = None):
+    """``timeout``: the call waited its full timeout (the circuit breaker weighs that more: a
+    blackholed endpoint would otherwise cost several rounds of timeouts)."""
+
+    def __init__(self, message: str, status: int | None = None, *, timeout: bool = False):
         super().__init__(message)
         self.status = status
+        self.timeout = timeout
 
 
 class MalformedAnswer(OracleError):

@@ -120,6 +120,22 @@ def test_gemini_answering_only_500_trips_the_breaker(tmp_path, gemini_key, monke
     assert 6 <= calls < 6 + 4, calls
 
 
+def test_a_blackholed_endpoint_stops_after_one_round_of_timeouts(tmp_path, gemini_key,
+                                                                monkeypatch, capsys):
+    """An endpoint that never answers: each call waits its full crome.timeout_s, so a timeout
+    weighs 3 in the breaker's streak and the first round of timeouts (4 concurrent calls) opens
+    it, where 12 plain errors would take three rounds of timeouts."""
+    with FakeGemini(["timeout"] * 10_000) as server:
+        monkeypatch.setenv("GOOGLE_GEMINI_BASE_URL", server.url)
+        code, err = _cli(["augment", "--oracle", "gemini", "--data", str(_file(tmp_path, 40)),
+                          "--out", str(tmp_path / "a.jsonl"), "--no-progress",
+                          "--cache", str(tmp_path / "c.sqlite"),
+                          "--set", "crome.timeout_s=0.5"], capsys)
+        calls = server.calls
+    assert code == 1 and "calls in a row failed" in err and "Timeout" in err, err
+    assert calls < 12, calls
+
+
 def test_failure_budget_stops_a_flaky_oracle():
     """An oracle that answers most requests but fails some for good: the streak never grows
     (answers reset it), the failure budget stops the run."""

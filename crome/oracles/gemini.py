@@ -102,7 +102,8 @@ class GeminiOracle(Oracle):
                 raise OracleSetupError(message) from None
             raise RequestRejected(message) from None
         except _transport_errors() as err:
-            raise TransientOracleError(self._scrub(f"gemini: {type(err).__name__}")) from None
+            raise TransientOracleError(self._scrub(f"gemini: {type(err).__name__}"),
+                                       timeout="Timeout" in type(err).__name__) from None
         candidates = response.candidates or []
         reason = str(candidates[0].finish_reason or "") if candidates else "NO_CANDIDATES"
         answer = response.text if candidates else None
