@@ -192,7 +192,8 @@ def eval_plan(models: list[str], suites: list[str], config: Config,
             continue
         by_form: dict[str, list[str]] = {}
         for model in models:
-            form = "bt" if model in REFERENCES else (forms or {}).get(model, config.model.form)
+            form = ("bt" if model in REFERENCES else "pairpm" if model.startswith("judge:")
+                    else (forms or {}).get(model, config.model.form))  # judges are PairPM
             by_form.setdefault(form, []).append(model)
         for form, group in by_form.items():
             per = factor or TEXTS_PER_ITEM.get(form, {}).get(suite, 2)

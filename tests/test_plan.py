@@ -85,3 +85,10 @@ def test_run_plan_marks_the_steps_a_run_folder_has_finished(tmp_path, capsys):
     assert [line for line in out.splitlines() if line.endswith("[done]")] == [
         next(line for line in out.splitlines() if line.startswith("train vanilla"))]
     assert "evaluation already done for: length" in out
+
+
+def test_eval_plan_counts_a_judge_as_pairpm(tmp_path, capsys):
+    assert main(["eval", "--model", "judge:smollm2-135m,length", "--suite", "rewardbench",
+                 "--out", str(tmp_path / "o"), "--plan"]) == 0
+    out = capsys.readouterr().out
+    assert "per pairpm RM x 1 (judge:smollm2-135m)" in out and "per bt RM x 1 (length)" in out
