@@ -39,7 +39,24 @@ REMOVED = {"crome.tie_weight": "use train.tie_weight, the one lambda on the tie 
 def _unknown_field(key: str) -> ConfigError:
     if key in REMOVED:
         return ConfigError(f"config field {key!r} was removed: {REMOVED[key]}")
-    return ConfigError(f"unknown config field {key!r}")
+    import difflib
+
+    close = difflib.get_close_matches(key, field_keys(), n=3, cutoff=0.6)
+    hint = f"; did you mean {', '.join(map(repr, close))}?" if close else ""
+    return ConfigError(f"unknown config field {key!r}{hint}")
+
+
+def field_keys(cls: type | None = None, prefix: str = "") -> list[str]:
+    """Every settable key, dotted (``train.lr``), for did-you-mean messages."""
+    cls = cls or Config
+    keys = []
+    for f in dataclasses.fields(cls):
+        hint = typing.get_type_hints(cls)[f.name]
+        if dataclasses.is_dataclass(hint):
+            keys += field_keys(hint, f"{prefix}{f.name}.")
+        else:
+            keys.append(prefix + f.name)
+    return keys
 
 
 @dataclass
@@ -270,7 +287,11 @@ class Config:
         target: Any = self
         for part in parents:
             if not dataclasses.is_dataclass(target) or part not in _field_names(target):
-                raise ConfigError(f"unknown config section {key!r}")
+                import difflib
+
+                close = difflib.get_close_matches(key, field_keys(), n=3, cutoff=0.6)
+                hint = f"; did you mean {', '.join(map(repr, close))}?" if close else ""
+                raise ConfigError(f"unknown config section {key!r}{hint}")
             target = getattr(target, part)
         if not dataclasses.is_dataclass(target) or leaf not in _field_names(target):
             raise _unknown_field(key)

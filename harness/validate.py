@@ -181,3 +181,28 @@ def check_run(config: Config, methods: list[str], forms: list[str] | None = None
     for model in eval_models:
         check_model_name(model, "--eval-model")
     check_training_data(config)
+    check_eval_data(config)
+
+
+# Which data setting each built-in suite reads (preference reads the held-out split).
+SUITE_DATA = {"rewardbench": "rewardbench", "reword": "rewardbench",
+              "diagnostics": "rewardbench", "wildguard_bon": "wildguard", "gsm8k_bon": "gsm8k"}
+
+
+def is_local(source: str) -> bool:
+    """Embedded data or a path on this machine (a Hub id is left to the loader)."""
+    path = Path(source)
+    return (source.startswith(("embedded:", "./", "../", "/")) or path.exists()
+            or path.suffix.lower() in (".jsonl", ".json", ".parquet", ".ndjson"))
+
+
+def check_eval_data(config: Config) -> None:
+    """Load every local data source the requested suites read (format, encoding, fields), so
+    a bad RewardBench or best-of-N file fails before training, not after it."""
+    from harness.data.loaders import load_items
+
+    keys = dict.fromkeys(SUITE_DATA[s] for s in config.eval.suites if s in SUITE_DATA)
+    for key in keys:
+        source = getattr(config.data, key)
+        if is_local(source):
+            load_items(source)

@@ -397,10 +397,24 @@ def test_run_checks_every_setting_before_any_work(tmp_path, capsys, extra, messa
     assert not (tmp_path / "runs").exists()
 
 
-def test_did_you_mean_for_an_unknown_setting(capsys):
-    code, err = _cli(["config", "show", "--set", "train.lr=1", "--set", "crome.tie_weight=1"],
-                     capsys)
-    assert code == 2 and "crome.tie_weight" in err and "train.tie_weight" in err
+def test_run_checks_its_evaluation_data_before_training(tmp_path, capsys):
+    """A bad RewardBench file failed only after every method was trained."""
+    bad, message = _bad_files(tmp_path)["utf16"]
+    code, err = _cli(["run", "--data", str(_file(tmp_path)), "--name", "x", "--runs-dir",
+                      str(tmp_path / "runs"), "--no-progress", "--set", "data.heldout_size=2",
+                      "--set", f"data.rewardbench={bad}"], capsys)
+    assert code == 2 and "the file is UTF-16 text" in err, err
+    assert not (tmp_path / "runs").exists()
+
+
+@pytest.mark.parametrize("setting, message", [
+    ("crome.tie_weight=1", "'crome.tie_weight' was removed: use train.tie_weight"),
+    ("train.lrr=1", "unknown config field 'train.lrr'; did you mean 'train.lr'"),
+    ("trian.lr=1", "unknown config section 'trian.lr'; did you mean 'train.lr'"),
+])
+def test_did_you_mean_for_an_unknown_setting(capsys, setting, message):
+    code, err = _cli(["config", "show", "--set", setting], capsys)
+    assert code == 2 and message in err, err
 
 
 # -- 5. bad input: one clean error line, exit 2 -----------------------------------------------
