@@ -48,6 +48,8 @@ def get_method(name: str) -> Method:
     """A method by name, importing the module of a built-in one on first use."""
     if name in BUILTIN_MODULES and name not in METHODS:
         importlib.import_module(BUILTIN_MODULES[name])
+    elif name not in METHODS:
+        load_builtin_methods()  # so the error lists every known method, not none
     return METHODS.get(name)
 
 

@@ -276,6 +276,25 @@ def test_train_out_on_a_folder_trained_on_other_data_refuses_before_writing(tmp_
         train_method("vanilla", config, out)
 
 
+def test_train_out_ignores_how_oracle_calls_are_made(tmp_path, monkeypatch):
+    """A longer timeout after an outage is the same training; more neutrals are not."""
+    from harness.training.pipeline import train_method
+
+    _fake_trainer(monkeypatch)
+    monkeypatch.setenv("CROME_BENCH_CACHE", str(tmp_path / "cache"))
+    config = Config()
+    for key, value in (("data.train", str(_file(tmp_path))), ("data.heldout_size", 2),
+                       ("crome.filter_threshold", None)):
+        config.set_value(key, value)
+    train_method("crome", config, tmp_path / "out")
+    config.set_value("crome.timeout_s", 300.0)
+    config.set_value("crome.concurrency", 1)
+    train_method("crome", config, tmp_path / "out")
+    config.set_value("crome.neutrals_per_pair", 2.0)
+    with pytest.raises(RunConflict, match="settings differ"):
+        train_method("crome", config, tmp_path / "out")
+
+
 # -- 3. two processes, one folder -------------------------------------------------------------
 
 def test_a_held_run_folder_refuses_a_second_process_at_once(tmp_path):
@@ -405,6 +424,15 @@ def test_run_checks_its_evaluation_data_before_training(tmp_path, capsys):
                       "--set", f"data.rewardbench={bad}"], capsys)
     assert code == 2 and "the file is UTF-16 text" in err, err
     assert not (tmp_path / "runs").exists()
+
+
+def test_an_unknown_method_lists_the_known_ones_in_a_fresh_process():
+    """Repro 4: `--models foo` said "known: " with an empty list (no built-in loaded yet)."""
+    code = ("from harness.methods import get_method\n"
+            "try:\n    get_method('foo')\nexcept KeyError as err:\n    print(err)\n")
+    out = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True,
+                         text=True, timeout=120, env={**os.environ, **ENV}).stdout
+    assert "known: crome, rrm, vanilla" in out, out
 
 
 @pytest.mark.parametrize("setting, message", [

@@ -44,15 +44,22 @@ def split(config: Config, limit: int | None = None
     return train, heldout
 
 
+# How oracle calls are made, not what they answer: changing them (say a longer timeout after
+# an outage) keeps a train folder's inputs the same.
+CALL_SETTINGS = ("concurrency", "requests_per_minute", "retries", "timeout_s",
+                 "max_failure_rate", "breaker_errors")
+
+
 def folder_inputs(method_name: str, config: Config, limit: int | None) -> dict:
     """What a train folder's contents depend on (see the module docstring)."""
     from harness.runstore import source_hash
 
-    data = config.to_dict()
+    settings = {k: v for k, v in config.to_dict().get(method_name, {}).items()
+                if k not in CALL_SETTINGS}
     return {"method": method_name, "data": {"source": config.data.train,
                                             "sha256": source_hash(config.data.train)},
             "limit": limit, "heldout_size": config.data.heldout_size,
-            "training": config.training_hash(), "settings": data.get(method_name, {})}
+            "training": config.training_hash(), "settings": settings}
 
 
 def check_folder(out: Path, inputs: dict, heldout: list[PreferencePair]) -> None:
