@@ -186,7 +186,8 @@ def check_run(config: Config, methods: list[str], forms: list[str] | None = None
 
 # Which data setting each built-in suite reads (preference reads the held-out split).
 SUITE_DATA = {"rewardbench": "rewardbench", "reword": "rewardbench",
-              "diagnostics": "rewardbench", "wildguard_bon": "wildguard", "gsm8k_bon": "gsm8k"}
+              "diagnostics": "rewardbench", "wildguard_bon": "wildguard", "gsm8k_bon": "gsm8k",
+              "rmbench": "rmbench"}
 
 
 def is_local(source: str) -> bool:
@@ -200,9 +201,10 @@ def check_eval_data(config: Config) -> None:
     """Load every local data source the requested suites read (format, encoding, fields), so
     a bad RewardBench or best-of-N file fails before training, not after it."""
     from harness.data.loaders import load_items
+    from harness.data.rmbench import load_rmbench
 
     keys = dict.fromkeys(SUITE_DATA[s] for s in config.eval.suites if s in SUITE_DATA)
     for key in keys:
         source = getattr(config.data, key)
         if is_local(source):
-            load_items(source)
+            (load_rmbench if key == "rmbench" else load_items)(source)  # a folder of files

@@ -254,3 +254,16 @@ def test_run_with_rmbench_opted_in_puts_it_on_the_board(tmp_path):
     board = (tmp_path / "runs" / "mini" / "leaderboard" / "README.md").read_text()
     assert "## RM-Bench (style bias)" in board and "### RM-Bench hard accuracy" in board
     assert (tmp_path / "runs" / "mini" / "leaderboard" / "rmbench_matrix_length.png").exists()
+
+
+def test_run_checks_a_local_rmbench_source_before_any_work(tmp_path):
+    from harness.validate import check_eval_data
+
+    config = Config()
+    config.set("eval.suites=[preference, rmbench]")
+    config.set_value("data.rmbench", str(_write(tmp_path / "ok.jsonl", EXAMPLE)))
+    check_eval_data(config)
+    bad = _write(tmp_path / "bad.jsonl", [{**EXAMPLE[0], "domain": "poetry"}])
+    config.set_value("data.rmbench", str(bad))
+    with pytest.raises(DataError, match="field 'domain'"):
+        check_eval_data(config)
