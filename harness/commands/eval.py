@@ -17,12 +17,13 @@ def add_to(subparsers: argparse._SubParsersAction) -> None:
                              "dpo:POLICY (--ref), dpo-sum:POLICY, dpo-mean:POLICY, "
                              "judge:MODEL (a local chat model as a pairwise judge)")
     parser.add_argument("--suite", default="rewardbench",
-                        help="comma-separated: preference, rewardbench, reword, diagnostics")
+                        help="comma-separated: preference, rewardbench, reword, diagnostics, "
+                             "rmbench")
     parser.add_argument("--data", action="append", default=[], metavar="[SUITE=]SOURCE",
                         help="what a suite evaluates (file, Hub id or embedded:NAME): SUITE=SOURCE "
                              "for one suite, a bare SOURCE for every requested suite; repeatable. "
                              "Defaults: preference the model's held-out split (else data.train), "
-                             "the others data.rewardbench")
+                             "rmbench data.rmbench, the others data.rewardbench")
     parser.add_argument("--limit", type=int, default=None, help="stratified sample size")
     parser.add_argument("--transforms", default=None,
                         help="comma-separated transform names (reword suite)")
