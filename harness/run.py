@@ -196,20 +196,25 @@ def _train(method: str, config: Config, store: RunStore, filter_model: str | Non
         store.update_card(approximate=[f"{method}: {a}" for a in info["approximate"]])
     return {"model_dir": result.model_dir, "seconds": result.seconds, "pairs": result.pairs,
             "ties": result.ties, "steps": result.steps, "tokens": result.tokens,
+            "seen_original": result.seen_original, "seen_augmented": result.seen_augmented,
             "budget": result.budget, "batch_size": config.train.batch_size,
             "counts": info.get("counts", {}), "approximate": info.get("approximate", []),
             "sampling": info.get("sampling")}
 
 
 def training_summary(trained: dict[str, Any]) -> dict[str, Any]:
-    """What a trained RM cost and saw, for the boards: original pairs, augmented pairs kept by
-    type, ties, optimizer steps, batch size, tokens, seconds and the budget rule."""
+    """What a trained RM cost and saw, for the boards: original pairs, augmented pairs built
+    and kept by the filter, by type, the distinct pairs of each the plan reached, ties,
+    optimizer steps, batch size, tokens, seconds and the budget rule."""
     counts = trained.get("counts", {})
+    kept = {k.removesuffix("_kept"): v for k, v in counts.items() if k.endswith("_kept")}
     return {"budget": trained.get("budget", "epochs"), "steps": trained.get("steps"),
             "batch_size": trained.get("batch_size"), "pairs": trained.get("pairs"),
             "original": counts.get("original", trained.get("pairs")),
-            "augmented_kept": {k.removesuffix("_kept"): v for k, v in counts.items()
-                               if k.endswith("_kept")},
+            "augmented_kept": kept,
+            "augmented_built": {k: counts.get(k, v) for k, v in kept.items()},
+            "seen_original": trained.get("seen_original"),
+            "seen_augmented": trained.get("seen_augmented"),
             "ties": trained.get("ties"), "tokens": trained.get("tokens"),
             "seconds": trained.get("seconds")}
 

@@ -236,10 +236,29 @@ def _count(number: Any) -> str:
     return "–" if number is None else f"{number:,}"
 
 
-def augmented_cell(kept: dict[str, int]) -> str:
-    """Augmented pairs kept after filtering, by type (``causal-degrade 40, neutral 12``)."""
-    shown = {k: v for k, v in (kept or {}).items() if v}
-    return ", ".join(f"{k} {v:,}" for k, v in shown.items()) or "none"
+def augmented_cell(kept: dict[str, int], built: dict[str, int] | None = None) -> str:
+    """Augmented pairs kept by the filter of those built, by type (``neutral 0/149``): a type
+    the filter removed entirely shows as 0, never disappears."""
+    built = built or {}
+    cells = [f"{k} {v:,}" + (f"/{built[k]:,}" if k in built else "")
+             for k, v in (kept or {}).items() if v or built.get(k)]
+    return ", ".join(cells) or "none"
+
+
+def seen_cell(available: Any, seen: Any) -> str:
+    """Pairs available, and how many distinct ones the plan reached when not all of them."""
+    if seen is None or available is None or seen >= available:
+        return _count(available)
+    return f"{available:,} ({seen:,} seen)"
+
+
+def dropped_types(entry: Entry) -> list[str]:
+    """Augmentation types the filter removed entirely (``neutral 149``): worth a warning, as
+    the method then trains without that part (no tie loss without neutrals)."""
+    t = entry.get("training") or {}
+    built = t.get("augmented_built") or {}
+    return [f"{k} {built[k]:,}" for k, v in (t.get("augmented_kept") or {}).items()
+            if not v and built.get(k)]
 
 
 def trained_entries(entries: list[Entry]) -> list[Entry]:
@@ -252,13 +271,18 @@ def training_table(entries: list[Entry]) -> str:
     rows = []
     for e in trained_entries(entries):
         t = e["training"]
-        rows.append([label(e), e.get("form", "–"), t.get("budget", "–"), _count(t.get("original")),
-                     augmented_cell(t.get("augmented_kept", {})), _count(t.get("ties")),
+        augmented = sum((t.get("augmented_kept") or {}).values())
+        rows.append([label(e), e.get("form", "–"), t.get("budget", "–"),
+                     seen_cell(t.get("original"), t.get("seen_original")),
+                     augmented_cell(t.get("augmented_kept", {}), t.get("augmented_built")),
+                     seen_cell(augmented, t.get("seen_augmented")) if augmented else "–",
+                     _count(t.get("ties")),
                      f"{_count(t.get('steps'))} x {t.get('batch_size') or '–'}",
                      _count(t.get("tokens")),
                      "–" if t.get("seconds") is None else f"{t['seconds']:.0f}"])
-    return table(["RM", "form", "budget", "original pairs", "augmented pairs kept",
-                  "ties", "steps x batch", "tokens trained on", "train s"], rows)
+    return table(["RM", "form", "budget", "original pairs", "augmented kept/built",
+                  "augmented trained", "ties", "steps x batch", "tokens trained on", "train s"],
+                 rows)
 
 
 def budget_line(entries: list[Entry]) -> str:
@@ -284,8 +308,14 @@ def budget_line(entries: list[Entry]) -> str:
                          + ", ".join(f"{e['name']} {e['training'].get('steps'):,}"
                                      for e in group)
                          + "), so differences between methods mix method and compute")
+    dropped = [f"{e['name']}: {', '.join(dropped_types(e))}" for e in trained
+               if dropped_types(e)]
+    if dropped:
+        parts.append("the filter removed every pair of a type (" + "; ".join(dropped)
+                     + "), so that part of the method was not trained")
     rule = {"steps": "train.budget=steps (compute-matched: the steps of train.epochs over the "
-                     "original pairs)",
+                     "original pairs; a method with more pairs trains on a sample of them, "
+                     "the seen counts)",
             "epochs": "train.budget=epochs (each method train.epochs over its own pairs, as "
                       "the papers do)"}
     return ("Compute: " + ", ".join(rule.get(b, b) for b in budgets) + ". "

@@ -127,7 +127,12 @@ def test_steps_budget_gives_every_method_vanillas_steps_and_the_board_shows_it(s
     assert "every trained RM took 4 optimizer steps" in training
     for name, t in trained.items():
         row = next(line for line in training.splitlines() if line.startswith(f"| {name}"))
-        assert f"| {t['tokens']:,} " in row and "| 4 x 4 " in row and "| 16 " in row
+        assert f"| {t['tokens']:,} " in row and "| 4 x 4 " in row and "| 16" in row
+        # 4 steps reach less than one epoch of every method's pairs: each pair at most once
+        pairs = sum(json.loads(r)["pairs"] for r in logs[name])
+        assert t["seen_original"] + (t["seen_augmented"] or 0) == pairs
+    assert trained["vanilla"]["seen_original"] == 16
+    assert trained["rrm"]["seen_original"] < 16 and "seen)" in training
     # the approximate oracle is marked in the run's printed summary and on the board
     output = (straight / "stdout.txt").read_text()
     assert "| crome † " in output and "† approximate: crome oracle 'rules'" in output

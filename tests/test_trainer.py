@@ -145,6 +145,17 @@ def test_kill_and_resume_gives_the_same_model(tmp_path, data_file):
     diff = _max_diff(_weights(tmp_path / "straight" / "model"),
                      _weights(tmp_path / "killed" / "model"))
     assert diff < 1e-5
+    # the step log of the resumed run holds every step once, as the uninterrupted run's does
+    from harness.training.trainer import read_step_log
+
+    straight_log, resumed_log = (read_step_log(tmp_path / n) for n in ("straight", "killed"))
+    assert [r["step"] for r in resumed_log] == [r["step"] for r in straight_log] == list(range(20))
+    assert [r["loss"] for r in resumed_log] == pytest.approx([r["loss"] for r in straight_log],
+                                                              rel=1e-5)
+    meta = {n: json.loads((tmp_path / n / "model" / "crome_bench.json").read_text())["result"]
+            for n in ("straight", "killed")}
+    assert meta["killed"]["resumed_from"] > 0
+    assert meta["killed"]["tokens"] == meta["straight"]["tokens"] > 0
 
 
 def test_shards_partition_every_batch():

@@ -66,6 +66,40 @@ def test_steps_budget_fixes_the_number_of_batches_whatever_the_data_size():
     assert budget_steps(config, 103) == 26  # 2 epochs of 13 batches over the original pairs
 
 
+@pytest.mark.parametrize("min_batch", [2, 4])
+def test_merging_small_batches_keeps_the_steps_and_every_process_busy(min_batch):
+    from harness.training.batches import merges_batches
+
+    for seed in range(30):
+        lengths = [(seed * 7 + i) % 41 for i in range(17)]  # 17 = 2 x 8 + 1: a batch of 1
+        for steps in (None, 3, 7):
+            plan = batch_plan(lengths, 8, 1.0, seed, min_batch=min_batch, steps=steps)
+            assert all(len(b) >= min_batch for b in plan)
+            if steps is not None:
+                assert len(plan) == steps
+            else:  # every pair once, whatever was merged
+                assert sorted(i for b in plan for i in b) == list(range(17))
+    assert merges_batches(17, 8, 1.0, 0, 2) and not merges_batches(16, 8, 1.0, 0, 2)
+    assert not merges_batches(17, 8, 1.0, 0, 1)
+    with pytest.raises(ValueError, match="cannot be shared by 4 processes"):
+        batch_plan([1, 2, 3], 8, 1.0, 0, min_batch=4)
+
+
+def test_training_table_shows_types_the_filter_removed_and_pairs_seen():
+    from leaderboards.render import budget_line, training_table
+
+    entry = {"name": "crome", "kind": "trained", "form": "bt", "approximate": [],
+             "training": {"budget": "steps", "steps": 10, "batch_size": 8, "tokens": 900,
+                          "original": 100, "seen_original": 41, "seen_augmented": 39,
+                          "augmented_kept": {"causal-degrade": 60, "neutral": 0},
+                          "augmented_built": {"causal-degrade": 60, "neutral": 149},
+                          "ties": 0, "seconds": 3.0}}
+    table = training_table([entry])
+    assert "| 100 (41 seen) " in table and "causal-degrade 60/60, neutral 0/149" in table
+    assert "| 60 (39 seen) " in table
+    assert "the filter removed every pair of a type (crome: neutral 149)" in budget_line([entry])
+
+
 def test_budget_line_claims_equal_steps_only_when_they_are_equal():
     from leaderboards.render import budget_line, training_table
 
@@ -131,6 +165,22 @@ def test_filter_drops_confident_pairs():
     tie = PreferencePair("p", "a", "b", None, "t", "tie")
     kept, dropped = filter_augmented(pairs[:2] + [tie], 0.9, lambda ps: [5.0, -1.0, 0.0])
     assert dropped == 2 and kept == [pairs[1]]
+
+
+def test_a_baseline_that_separates_nothing_is_not_confident_about_ties():
+    """Margins of 0.04-0.06 on every pair: P is near 1/2 for all, so the absolute rule alone
+    would drop every tie. Relative to its median preference margin (0.05) a tie is confident
+    only within 0.1 x 0.05 = 0.005 of zero."""
+    ties = [PreferencePair("p", f"a{i}", f"b{i}", None, f"t{i}", "tie") for i in range(3)]
+    prefs = _pairs(3)
+    margins = [0.04, 0.05, 0.06, 0.001, 0.03, -0.02]  # three preferences, then three ties
+    kept, dropped = filter_augmented(prefs + ties, 0.9, lambda ps: margins)
+    assert kept == prefs + ties[1:] and dropped == 1  # only the 0.001 tie is confidently right
+    assert all(confidently_right(d, True, 0.9) for d in (0.03, -0.02))  # the absolute rule
+    assert not confidently_right(0.03, True, 0.9, scale=0.05)
+    # a well-trained baseline (median margin 4): the absolute bound |d| <= 0.2 decides
+    assert confidently_right(0.15, True, 0.9, scale=4.0)
+    assert not confidently_right(0.3, True, 0.9, scale=4.0)
 
 
 def test_rrm_method_keeps_originals_and_reports_counts():

@@ -80,9 +80,14 @@ def run(args: argparse.Namespace) -> int:
     print(f"{args.method}{mark}: {result.pairs} pairs ({result.ties} ties, {result.truncated} "
           f"truncated), {result.steps} steps ({result.budget} budget), {result.tokens:,} tokens, "
           f"{result.seconds:.0f} s, {result.pairs_per_second:.1f} pairs/s -> {result.model_dir}")
-    line = counts_line(args.method, info.get("counts", {}))
+    counts = info.get("counts", {})
+    line = counts_line(args.method, counts)
     if line:
         print(line)
+    for key in (k.removesuffix("_kept") for k, v in counts.items() if k.endswith("_kept")):
+        if counts.get(key) and not counts[f"{key}_kept"]:
+            print(f"warning: the filter removed all {counts[key]} {key} pairs (the baseline RM "
+                  f"was already 'right' about each), so {args.method} trained without them")
     for note in info.get("approximate", []):
         print(f"† approximate: {note}")
     return 0

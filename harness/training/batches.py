@@ -9,7 +9,9 @@ removes most padding without making the order depend on anything but the seed.
 
 from __future__ import annotations
 
+import itertools
 import math
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from harness.data.schema import PreferencePair
@@ -81,22 +83,10 @@ def steps_for(pairs: int, batch_size: int, epochs: float) -> int:
     return math.ceil(epochs * math.ceil(pairs / batch_size))
 
 
-def batch_plan(lengths: list[int], batch_size: int, epochs: float, seed: int,
-               min_batch: int = 1, steps: int | None = None) -> list[list[int]]:
-    """Index batches for the whole run (all epochs); fractional epochs cut the last one short.
-
-    ``steps`` (a compute-matched budget) replaces ``epochs``: the plan runs as many epochs as
-    it takes and stops after that many batches. A batch smaller than ``min_batch`` (the number
-    of processes) is merged into its neighbour so that every process gets at least one pair of
-    every batch.
-    """
+def _epoch_batches(lengths: list[int], batch_size: int, seed: int) -> Iterator[list[int]]:
+    """Length-grouped batches, epoch after epoch, each epoch shuffled by (seed, epoch)."""
     n = len(lengths)
-    if n == 0:
-        raise ValueError("no training pairs")
-    if steps is not None:
-        epochs = steps / math.ceil(n / batch_size)
-    plan: list[list[int]] = []
-    for epoch in range(math.ceil(epochs)):
+    for epoch in itertools.count():
         rng = rng_for(seed, "batches", epoch)
         order = list(range(n))
         rng.shuffle(order)
@@ -106,12 +96,52 @@ def batch_plan(lengths: list[int], batch_size: int, epochs: float, seed: int,
             mega = sorted(order[start:start + step], key=lambda i: -lengths[i])
             batches.extend(mega[i:i + batch_size] for i in range(0, len(mega), batch_size))
         rng.shuffle(batches)
-        plan.extend(batches)
-    plan = plan[:steps if steps is not None else steps_for(n, batch_size, epochs)]
+        yield from batches
+
+
+def batch_plan(lengths: list[int], batch_size: int, epochs: float, seed: int,
+               min_batch: int = 1, steps: int | None = None) -> list[list[int]]:
+    """Index batches for the whole run (all epochs); fractional epochs cut the last one short.
+
+    ``steps`` (a compute-matched budget) replaces ``epochs``: the plan runs as many epochs as
+    it takes and holds exactly that many batches. A batch smaller than ``min_batch`` (the
+    number of processes) is merged into the batch before it (the first one, into the batch
+    after it) so that every process gets at least one pair of every batch; only then is a
+    steps budget counted, so merging never shortens it. Batch sizes, and so where merging
+    happens, depend on the number of pairs, not on their lengths (``merges_batches``).
+    """
+    n = len(lengths)
+    if n == 0:
+        raise ValueError("no training pairs")
+    if n < min_batch:
+        raise ValueError(f"{n} training pairs cannot be shared by {min_batch} processes")
+    raw = _epoch_batches(lengths, batch_size, seed)
+    if steps is None:
+        raw = itertools.islice(raw, steps_for(n, batch_size, epochs))
     merged: list[list[int]] = []
-    for batch in plan:
-        if merged and len(batch) < min_batch:
-            merged[-1] = merged[-1] + batch
-        else:
-            merged.append(batch)
+    pending: list[int] = []
+    for batch in raw:
+        batch, pending = pending + batch, []
+        if len(batch) < min_batch:
+            if merged:
+                merged[-1] = merged[-1] + batch
+            else:
+                pending = batch
+            continue
+        merged.append(batch)
+        if steps is not None and len(merged) == steps:
+            break
+    if pending:  # an epochs budget ending on a pending small batch: it joins the last one
+        merged[-1] = merged[-1] + pending
     return merged
+
+
+def merges_batches(pairs: int, batch_size: int, epochs: float, seed: int, processes: int,
+                   steps: int | None = None) -> bool:
+    """Does ``processes`` change the plan (a batch smaller than it was merged)? Then a run is
+    not the single-process run, and a trained model's identity says so."""
+    if processes <= 1:
+        return False
+    dummy = [0] * pairs
+    return ([len(b) for b in batch_plan(dummy, batch_size, epochs, seed, 1, steps)]
+            != [len(b) for b in batch_plan(dummy, batch_size, epochs, seed, processes, steps)])

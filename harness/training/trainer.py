@@ -30,7 +30,7 @@ from harness.io import sha256_of, write_json
 from harness.models.backbones import load_sequence_classifier, load_tokenizer
 from harness.runstore import RunConflict
 from harness.scoring.reward_model import FORMS, resolve_dtype
-from harness.training.batches import batch_plan, encode_pairs
+from harness.training.batches import batch_plan, encode_pairs, merges_batches
 from harness.training.losses import pair_loss, pairwise_preference
 from harness.training.modes import MODES, ModeContext
 
@@ -51,6 +51,10 @@ class TrainResult:
     resumed_from: int = 0
     tokens: int = 0  # real (unpadded) tokens of the chosen and rejected inputs over all steps
     budget: str = "epochs"
+    # distinct pairs the plan reached, original and augmented: a steps budget shorter than an
+    # epoch over a method's pairs trains on a sample of them
+    seen_original: int | None = None
+    seen_augmented: int | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -80,16 +84,7 @@ def train_reward_model(pairs: list[PreferencePair], config: Config, out_dir: str
 
     out = Path(out_dir)
     model_dir, ckpt_dir = out / "model", out / "checkpoint"
-    identity = {"config": config.training_hash(), "data": data_hash(pairs), "method": method}
-    if steps is not None:
-        identity["steps"] = steps
-    done = _finished(model_dir, identity)
-    if done:
-        return done
-
     cfg, tcfg = config.model, config.train
-    if cfg.form not in FORMS:
-        raise ConfigError(f"model.form: {cfg.form!r} is not one of {', '.join(FORMS)}")
     # bf16 autocast is applied below rather than through Accelerator(mixed_precision=...):
     # accelerate fixes that once per process, and one process may train at both precisions.
     # "no" is explicit so that an `accelerate config` file cannot override train.precision.
@@ -98,6 +93,18 @@ def train_reward_model(pairs: list[PreferencePair], config: Config, out_dir: str
     # decayed the learning rate twice as fast; our plan already counts global steps.
     accelerator = Accelerator(cpu=not torch.cuda.is_available(), mixed_precision="no",
                               step_scheduler_with_optimizer=False)
+    identity = {"config": config.training_hash(), "data": data_hash(pairs), "method": method}
+    if steps is not None:
+        identity["steps"] = steps
+    if merges_batches(len(pairs), tcfg.batch_size, tcfg.epochs, config.seed,
+                      accelerator.num_processes, steps):
+        identity["processes"] = accelerator.num_processes  # its plan is not one process's
+    done = _finished(model_dir, identity)
+    if done:
+        return done
+
+    if cfg.form not in FORMS:
+        raise ConfigError(f"model.form: {cfg.form!r} is not one of {', '.join(FORMS)}")
     bf16 = resolve_dtype(tcfg.precision, accelerator.device) == torch.bfloat16
     tokenizer = load_tokenizer(cfg.backbone)
     encoded = encode_pairs(tokenizer, pairs, cfg.max_length, cfg.form)
@@ -158,7 +165,9 @@ def train_reward_model(pairs: list[PreferencePair], config: Config, out_dir: str
         seen += batch_pairs
         tokens += sum(len(e.chosen) + len(e.rejected) for e in batch)
         if log:
-            log.write(step, batch_loss, float(grad_norm), batch_pairs)
+            # DeepSpeed's clipping may return None: the log says so rather than failing
+            log.write(step, batch_loss, None if grad_norm is None else float(grad_norm),
+                      batch_pairs)
         if progress:
             rate = seen / (time.perf_counter() - began)
             progress.update(loss=batch_loss, rate=rate)
@@ -171,10 +180,13 @@ def train_reward_model(pairs: list[PreferencePair], config: Config, out_dir: str
     seconds = time.perf_counter() - began
 
     accelerator.wait_for_everyone()
+    used = {i for batch in plan for i in batch}
+    augmented = sum(1 for i in used if pairs[i].extra.get("augmentation"))
     result = TrainResult(str(model_dir), len(plan), len(pairs), sum(e.is_tie for e in encoded),
                          sum(e.truncated for e in encoded), seconds,
                          seen / seconds if seconds else 0.0, start, tokens,
-                         "steps" if steps is not None else "epochs")
+                         "steps" if steps is not None else "epochs",
+                         seen_original=len(used) - augmented, seen_augmented=augmented)
     if accelerator.is_main_process:
         final = MODES.get(cfg.mode).finalize(accelerator.unwrap_model(model))
         _save_model(final, tokenizer, model_dir, config, identity, result, meta or {})
@@ -202,7 +214,7 @@ class _StepLog:
         self.handle = path.open("w", encoding="utf-8")
         self.handle.writelines(row + "\n" for row in rows)
 
-    def write(self, step: int, loss: float, grad_norm: float, pairs: int) -> None:
+    def write(self, step: int, loss: float, grad_norm: float | None, pairs: int) -> None:
         self.handle.write(json.dumps({"step": step, "loss": loss, "grad_norm": grad_norm,
                                       "pairs": pairs}) + "\n")
         self.handle.flush()
