@@ -29,7 +29,8 @@ RULES_APPROXIMATION = (
     "crome oracle 'rules': causal rubrics and rewrites by offline heuristics, not an LLM "
     "(numbers/entities corrupted, steps replaced by copies of other steps, off-topic sentences "
     "swapped in, refusals turned into compliant non-answers; lengths balanced, markdown kept; "
-    "only wrong equations are upgraded)"
+    "only wrong equations are upgraded; cues of its own: a completeness degrade repeats a step, "
+    "a safety degrade opens with one of a few fixed compliant phrases)"
 )
 
 

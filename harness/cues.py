@@ -17,8 +17,11 @@ Choices the papers leave open, made here:
   with the patterns of the ``diagnostics`` suite, so a dropped list item counts, not only
   whether a response uses markdown at all;
 - ties are not counted (their label has no direction); ``ties`` says how many there were;
-- a share is judged (``in_band``) only with at least ``MIN_PAIRS`` differing pairs: below that
-  the binomial noise alone spans more than the band.
+- a share is judged (``in_band``) only with at least ``MIN_PAIRS`` differing pairs;
+- a share outside the band is called a cue (``cue``, the warning of ``harness augment``) only
+  when an exact binomial test also rejects 0.5 (p < ``ALPHA``): a cue-free source of 30 pairs
+  lands outside 0.45-0.55 more often than not (95% of shares span about +-0.18 there), and of
+  300 pairs still about 7% of the time. ``ci`` is the 95% Wilson interval of the share.
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ from harness.data.schema import PreferencePair
 
 BAND = (0.45, 0.55)  # issue #17: "the longer response wins 45-55% of the time"
 MIN_PAIRS = 30
+ALPHA = 0.05
 
 MARKDOWN_FEATURES = ("list", "header", "bold")
 # Fenced code is removed first: a "# comment" or "**kwargs" inside code is not formatting.
@@ -82,11 +86,33 @@ class Balance:
             return None
         return BAND[0] <= self.wins / self.differ <= BAND[1]
 
+    @property
+    def p_value(self) -> float | None:
+        """Exact two-sided binomial test of ``wins`` of ``differ`` against 0.5."""
+        if not self.differ:
+            return None
+        from scipy.stats import binomtest
+
+        return float(binomtest(self.wins, self.differ, 0.5).pvalue)
+
+    @property
+    def cue(self) -> bool | None:
+        """Outside ``BAND`` and 0.5 rejected at ``ALPHA``: the label follows the cue beyond
+        what chance gives; None when too few pairs differ to tell."""
+        if self.in_band is None:
+            return None
+        return not self.in_band and self.p_value < ALPHA
+
     def to_dict(self) -> dict[str, Any]:
-        share = self.share
+        from harness.stats import proportion_ci
+
+        share, p_value = self.share, self.p_value
+        interval = proportion_ci(self.wins, self.differ)
         return {"pairs": self.pairs, "differ": self.differ, "wins": self.wins,
                 "share": None if share is None else round(share, 4), "ties": self.ties,
-                "in_band": self.in_band}
+                "in_band": self.in_band,
+                "ci": None if interval is None else [round(v, 4) for v in interval],
+                "p_value": None if p_value is None else round(p_value, 6), "cue": self.cue}
 
 
 def cue_balance(pairs: Iterable[PreferencePair], cue: Callable[[str], float] = len) -> Balance:
@@ -145,12 +171,13 @@ def augmentation_groups() -> dict[str, Callable[[PreferencePair], str | None]]:
 
 
 def out_of_band(report: dict[str, dict[str, dict[str, dict[str, Any]]]]) -> list[str]:
-    """``"length, rubric=completeness: 0.93 of 118"`` for each judged group outside ``BAND``."""
+    """``"length, rubric=completeness: 0.93 of 118"`` for each judged group whose share is a
+    cue (``Balance.cue``: outside ``BAND`` beyond binomial noise)."""
     found = []
     for cue_name, by_grouping in report.items():
         for grouping, groups in by_grouping.items():
             for name, row in groups.items():
-                if row["in_band"] is False:
+                if row.get("cue", row["in_band"] is False):
                     found.append(f"{cue_name}, {grouping}={name}: {row['share']:.2f} of "
                                  f"{row['differ']}")
     return found
@@ -161,14 +188,17 @@ def balance_rows(report: dict[str, dict[str, dict[str, dict[str, Any]]]]
     """Table rows ``(group, preference pairs, ties, length, markdown)`` of a report, the cue
     cells as ``"0.50 of 1063"`` (share of the differing pairs won by the response with more of
     the cue), ``"0.62 of 12 (few)"`` below ``MIN_PAIRS`` and ``"-"`` when no pair differs;
-    ``!`` marks a share outside ``BAND``."""
+    ``!`` marks a cue (outside ``BAND`` and p < ``ALPHA``), ``?`` a share outside the band
+    that chance explains."""
     def cell(row: dict[str, Any]) -> str:
         if not row["differ"]:
             return "-"
         text = f"{row['share']:.2f} of {row['differ']}"
         if row["in_band"] is None:
             return text + " (few)"
-        return text if row["in_band"] else text + " !"
+        if row["in_band"]:
+            return text
+        return text + (" !" if row.get("cue", True) else " ?")
 
     length, markdown = report["length"], report["markdown"]
     rows = []

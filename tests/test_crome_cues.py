@@ -49,7 +49,13 @@ def test_cue_balance_by_hand():
     assert cue_balance([]).share is None
     many = [_pair("xx", "x")] * 16 + [_pair("x", "xx")] * 14
     assert cue_balance(many).in_band is True and cue_balance(many).share == 16 / 30
-    assert cue_balance([_pair("xx", "x")] * 17 + [_pair("x", "xx")] * 13).in_band is False
+    noisy = cue_balance([_pair("xx", "x")] * 17 + [_pair("x", "xx")] * 13)
+    assert noisy.in_band is False and noisy.cue is False  # 17 of 30: binomial p = 0.58
+    assert noisy.p_value == pytest.approx(0.5847, abs=1e-4)
+    strong = cue_balance([_pair("xx", "x")] * 25 + [_pair("x", "xx")] * 5)
+    assert strong.cue is True and strong.p_value < 0.001  # 25 of 30
+    row = strong.to_dict()
+    assert row["ci"][0] < 25 / 30 < row["ci"][1]
     md = [_pair("- a\n- b\n**c**", "- a"), _pair("plain", "# Head\n- item")]
     assert markdown_marks("- a\n- b\n**c**") == 3 and markdown_marks("```\n# x\n- y\n```") == 0
     assert cue_balance(md, markdown_marks) == Balance(2, 2, 1)

@@ -90,7 +90,8 @@ def test_build_filters_with_the_vanilla_rm_and_reports_counts():
     balance = data.details["cue_balance"]  # before and after the filter
     assert balance["augmented"]["length"]["type"]["causal-degrade"]["pairs"] == 12
     assert balance["kept"]["length"]["all"]["all"] == {
-        "pairs": 0, "differ": 0, "wins": 0, "share": None, "ties": len(kept), "in_band": None}
+        "pairs": 0, "differ": 0, "wins": 0, "share": None, "ties": len(kept), "in_band": None,
+        "ci": None, "p_value": None, "cue": None}
     config.set_value("crome.filter_threshold", None)  # no filtering: everything kept
     assert len(build(pairs, config, None).pairs) == 12 + len(seen)
 

@@ -51,7 +51,7 @@ def print_balance(console, report: dict, title: str) -> None:
     """The cue-balance table of ``harness.cues.balance_report`` (also used for RRM)."""
     from rich.table import Table
 
-    from harness.cues import BAND, MIN_PAIRS, balance_rows, out_of_band
+    from harness.cues import ALPHA, BAND, MIN_PAIRS, balance_rows, out_of_band
 
     table = Table(title=title, title_justify="left")
     for name, justify in (("group", "left"), ("pairs", "right"), ("ties", "right"),
@@ -62,7 +62,8 @@ def print_balance(console, report: dict, title: str) -> None:
     console.print(table)
     console.print(f"share of the pairs whose responses differ in length (markdown marks) won by "
                   f"the longer one (the one with more); 0.5 = no cue; ! = outside "
-                  f"{BAND[0]:.2f}-{BAND[1]:.2f} with at least {MIN_PAIRS} pairs; ties have no "
+                  f"{BAND[0]:.2f}-{BAND[1]:.2f} with at least {MIN_PAIRS} pairs and 0.5 rejected "
+                  f"(binomial p < {ALPHA}), ? = outside but within chance; ties have no "
                   "direction and are not counted", markup=False)
     outside = out_of_band(report)
     if outside:
