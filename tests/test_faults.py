@@ -293,6 +293,12 @@ def test_train_out_ignores_how_oracle_calls_are_made(tmp_path, monkeypatch):
     config.set_value("crome.neutrals_per_pair", 2.0)
     with pytest.raises(RunConflict, match="settings differ"):
         train_method("crome", config, tmp_path / "out")
+    # a folder whose inputs.json recorded call settings (an earlier version) still resumes
+    config.set_value("crome.neutrals_per_pair", 0.5)
+    recorded = json.loads((tmp_path / "out" / "inputs.json").read_text())
+    recorded["settings"]["timeout_s"] = 1.0
+    write_json(tmp_path / "out" / "inputs.json", recorded)
+    train_method("crome", config, tmp_path / "out")
 
 
 # -- 3. two processes, one folder -------------------------------------------------------------

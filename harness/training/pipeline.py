@@ -70,6 +70,8 @@ def check_folder(out: Path, inputs: dict, heldout: list[PreferencePair]) -> None
     recorded = out / INPUTS_FILE
     if recorded.exists():
         then = json.loads(recorded.read_text(encoding="utf-8"))
+        then["settings"] = {k: v for k, v in then.get("settings", {}).items()
+                            if k not in CALL_SETTINGS}  # recorded by an earlier version
         changed = [key for key in sorted({*then, *inputs}) if then.get(key) != inputs.get(key)]
         if changed:
             raise RunConflict(
