@@ -173,11 +173,25 @@ def test_eval_takes_a_train_folder_and_the_data_it_is_given(straight, world, tmp
     (["--suite", "preference", "--data", "rewardbench=x.jsonl"], "was not requested"),
     (["--suite", "preference", "--data", "a.jsonl", "--data", "b.jsonl"], "more than one"),
     (["--suite", "rewardbnch"], "did you mean 'rewardbench'"),
+    (["--suite", "preference", "--data", "preference="], "no source after '='"),
 ])
 def test_eval_refuses_flags_no_requested_suite_reads(tmp_path, args, message):
     code, output = _eval("--model", "length", *args, "--out", str(tmp_path / "x"))
     assert code == 2 and message in output
     assert not (tmp_path / "x").exists()
+
+
+def test_eval_tells_two_checkpoints_of_one_method_apart(straight, world, tmp_path):
+    import shutil
+
+    other = tmp_path / "steps-run" / "crome"
+    shutil.copytree(straight / "train" / "crome", other)
+    code, output = _eval("--model", f"{straight / 'train' / 'crome'},{other}", "--suite",
+                         "preference", "--data", str(world["data"]), "--out", str(tmp_path / "e"))
+    assert code == 0, output
+    summary = output.split("Paired comparisons")[0]
+    assert "| crome (steps-run/crome) † " in summary and "| crome (mini/train/crome) † " not in \
+        summary and "| crome (train/crome) † " in summary, output
 
 
 def test_eval_names_what_a_folder_without_a_model_should_hold(straight, tmp_path):

@@ -86,9 +86,22 @@ def run(args: argparse.Namespace) -> int:
             raise
         results.append({"name": metrics["model"], "approximate": metrics.get("approximate"),
                         "method": metrics.get("method"), "metrics": metrics,
-                        "eval_dir": str(folder)})
-    print_summary(results)
+                        "eval_dir": str(folder), "source": model})
+    print_summary(distinct_names(results))
     return 0
+
+
+def distinct_names(results: list[dict]) -> list[dict]:
+    """Two checkpoints of one method (say budget=epochs and budget=steps) would both be
+    "crome": such names get the last two parts of the path they were given
+    (``crome (steps-run/crome)``), so rows and paired comparisons say which is which."""
+    from collections import Counter
+
+    counts = Counter(r["name"] for r in results)
+    for r in results:
+        if counts[r["name"]] > 1:
+            r["name"] = f"{r['name']} ({'/'.join(Path(r['source']).parts[-2:])})"
+    return results
 
 
 def data_sources(values: list[str], suites: list[str]) -> dict[str, str]:
@@ -107,6 +120,8 @@ def data_sources(values: list[str], suites: list[str]) -> dict[str, str]:
                                   f"(--suite {','.join(suites)})")
             if suite in named:
                 raise ConfigError(f"--data names suite {suite!r} twice")
+            if not source.strip():
+                raise ConfigError(f"--data {value}: no source after '='")
             named[suite] = source
         else:
             bare.append(value)
