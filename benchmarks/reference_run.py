@@ -28,6 +28,7 @@ from benchmarks.common import RB_FILE, REPO, shared
 UF = "ultrafeedback/sethtye-ultrafeedback_2k/ultrafeedback_2k.jsonl"
 WILDGUARD = "wildguardtest/wildguardtest.jsonl"
 GSM8K = "gsm8k/test.jsonl"
+ALL_SUITES = "preference,rewardbench,reword,diagnostics,wildguard_bon,gsm8k_bon"
 
 
 def here(path: Path) -> str:
@@ -37,7 +38,6 @@ def here(path: Path) -> str:
 
 
 def command(args: argparse.Namespace) -> list[str]:
-    suites = "preference,rewardbench,reword,diagnostics,wildguard_bon,gsm8k_bon"
     return [sys.executable, "-m", "harness", "run", "--models", "vanilla,rrm,crome",
             "--name", args.name, "--runs-dir", args.runs_dir, "--form", args.form,
             "--mode", args.mode,
@@ -46,7 +46,7 @@ def command(args: argparse.Namespace) -> list[str]:
             "--set", f"data.rewardbench={here(shared(RB_FILE))}",
             "--set", f"data.wildguard={here(shared(WILDGUARD))}",
             "--set", f"data.gsm8k={here(shared(GSM8K))}",
-            "--set", f"eval.suites={suites}",
+            "--set", f"eval.suites={args.suites}",
             "--set", f"eval.reword_limit={args.reword_limit}",
             "--set", f"train.max_pairs={args.max_pairs}",
             "--set", f"bon.limit={args.bon_limit}", "--set", f"bon.n_max={args.n_max}",
@@ -67,6 +67,9 @@ def main() -> None:
                         help="training pairs per method (CPU budget; identical for all)")
     parser.add_argument("--bon-limit", type=int, default=12)
     parser.add_argument("--n-max", type=int, default=4)
+    parser.add_argument("--suites", default=ALL_SUITES,
+                        help="eval.suites (a busy 2-core session may leave out reword and the "
+                             "best-of-N suites, which cost most of the time)")
     parser.add_argument("--dry-run", action="store_true", help="print the command only")
     args = parser.parse_args()
     argv = command(args)
