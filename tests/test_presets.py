@@ -41,11 +41,11 @@ def test_demo_is_the_default_run():
 def test_cpu_reference_is_the_reference_run():
     """The settings benchmarks.reference_run passes as flags, read back into a config."""
     shared_file("rewardbench")
-    from benchmarks.reference_run import command
+    from benchmarks.reference_run import ALL_SUITES, command
 
     args = argparse.Namespace(name="reference", runs_dir="runs", form="bt", mode="full",
                               budget="steps", reword_limit=100, max_pairs=400, bon_limit=12,
-                              n_max=4)
+                              n_max=4, suites=ALL_SUITES)
     argv = command(args)
     flags = dict(zip(argv, argv[1:], strict=False))
     expected = Config()
