@@ -169,9 +169,10 @@ def test_dpo_names_and_errors(two_lms, smol_tok, tmp_path):
         load_reward_model(f"dpo:{policy}@{bert}", device="cpu")
 
 
-def test_harness_eval_takes_dpo_names_and_ref(two_lms, tmp_path):
+def test_harness_eval_takes_dpo_names_and_ref(two_lms, tmp_path, monkeypatch):
     from harness.cli import main
 
+    monkeypatch.setenv("CROME_BENCH_CACHE", str(tmp_path / "cache"))  # a cold score cache
     policy, ref = two_lms
     out = tmp_path / "eval"
     assert main(["eval", "--model", f"dpo:{policy}", "--ref", ref, "--suite", "rewardbench",
