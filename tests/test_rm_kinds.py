@@ -338,3 +338,17 @@ def test_smollm2_dpo_against_itself_is_zero_on_rewardbench(tmp_path):
     for line in (out / "rewardbench_items.jsonl").read_text().splitlines():
         record = json.loads(line)
         assert record["chosen_score"] == record["rejected_score"] == 0.0
+
+
+def test_name_checks_look_inside_dpo_and_judge_names(two_lms, tmp_path):
+    """``harness eval`` and ``harness run --eval-model`` check every name before any work: a
+    DPO or judge name is checked by the models it names."""
+    from harness.validate import check_model_name
+
+    policy, ref = two_lms
+    for name in (f"dpo:{policy}@{ref}", f"dpo-mean:{policy}", "judge:smollm2-135m",
+                 f"judge:{policy}"):
+        check_model_name(name, "--eval-model")
+    for name in (f"dpo:{policy}@{tmp_path / 'absent'}", "judge:smollm-135", "judge:"):
+        with pytest.raises(RegistryError):
+            check_model_name(name, "--eval-model")

@@ -222,6 +222,8 @@ def referenced_models(name: str) -> list[str] | None:
     if dpo is not None:
         return [m for m in dpo[1:] if m]
     if name.startswith(JUDGE_PREFIX):
+        if not name.removeprefix(JUDGE_PREFIX):
+            raise RegistryError("judge: name the model, judge:MODEL (e.g. judge:smollm2-135m)")
         return [name.removeprefix(JUDGE_PREFIX)]
     return None
 
