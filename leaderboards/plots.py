@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.bon.plots import error_bars
+from harness.figures import save_figure
 from leaderboards.render import label, transforms_of, value
 
 
@@ -40,10 +41,5 @@ def drop_plot(entries: list[dict[str, Any]], path: str | Path) -> Path | None:
     ax.set_xlabel("accuracy drop from unchanged RewardBench (points; positive = worse) "
                   "[95% paired CI]")
     ax.legend(fontsize=8)
-    fig.tight_layout()
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return save_figure(fig, path)
 

@@ -6,6 +6,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from harness.figures import save_figure
+
 Curves = Mapping[str, Mapping[str, Mapping[str, Any]]]  # model -> n -> metric -> rate
 
 
@@ -62,9 +64,4 @@ def curve_plot(curves: Curves, metric: str, path: str | Path, *, title: str, yla
     ax.set_title(title, fontsize=10)
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
-    fig.tight_layout()
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return save_figure(fig, path)

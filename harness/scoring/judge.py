@@ -40,6 +40,7 @@ from harness.scoring.encoding import (
 )
 from harness.scoring.reward_model import (
     RewardModel,
+    budget_batches,
     position_limit,
     tokenizer_digest,
     weights_digest,
@@ -206,14 +207,7 @@ class LocalJudge(RewardModel):
         return out, cut
 
     def batches(self, lengths: list[int]) -> list[list[int]]:
-        """Index batches, longest first, each within the token budget (padded width x rows)."""
-        order = sorted(range(len(lengths)), key=lambda i: (-lengths[i], i))
-        out, start = [], 0
-        while start < len(order):
-            size = max(1, self.batch_tokens // max(lengths[order[start]], 1))
-            out.append(order[start:start + size])
-            start += size
-        return out
+        return budget_batches(lengths, self.batch_tokens)
 
     @torch.inference_mode()
     def score_batch(self, sequences: list[list[int]]) -> list[float]:

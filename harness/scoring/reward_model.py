@@ -144,6 +144,17 @@ def position_limit(model, tokenizer) -> int | None:
     return min(limits) if limits else None
 
 
+def budget_batches(lengths: list[int], batch_tokens: int) -> list[list[int]]:
+    """Index batches, longest first, each within the token budget (padded width x rows)."""
+    order = sorted(range(len(lengths)), key=lambda i: (-lengths[i], i))
+    out, start = [], 0
+    while start < len(order):
+        size = max(1, batch_tokens // max(lengths[order[start]], 1))
+        out.append(order[start:start + size])
+        start += size
+    return out
+
+
 class HFRewardModel(RewardModel):
     """Any transformers sequence classifier with one output (a reward) or two (a classifier)."""
 
@@ -186,14 +197,7 @@ class HFRewardModel(RewardModel):
         return [ids for ids, _ in out], [cut for _, cut in out]
 
     def batches(self, lengths: list[int]) -> list[list[int]]:
-        """Index batches, longest first, each within the token budget (padded width x rows)."""
-        order = sorted(range(len(lengths)), key=lambda i: (-lengths[i], i))
-        out, start = [], 0
-        while start < len(order):
-            size = max(1, self.batch_tokens // max(lengths[order[start]], 1))
-            out.append(order[start:start + size])
-            start += size
-        return out
+        return budget_batches(lengths, self.batch_tokens)
 
     @torch.inference_mode()
     def score_batch(self, sequences: list[list[int]]) -> list[float]:

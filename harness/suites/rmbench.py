@@ -28,6 +28,7 @@ from typing import Any
 
 from harness.data.rmbench import DOMAINS, STYLES, load_rmbench
 from harness.data.schema import PreferencePair, StyledItem
+from harness.figures import save_figure
 from harness.stats import accuracy_with_ci
 from harness.suites.base import (
     SUITES,
@@ -146,12 +147,7 @@ def matrix_plot(result: dict[str, Any], path: str | Path, title: str) -> Path:
     axes[0][0].set_ylabel("chosen style", fontsize=8)
     fig.suptitle(f"RM-Bench accuracy (%), {title}: hard above the diagonal, easy below",
                  fontsize=9)
-    fig.tight_layout()
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return save_figure(fig, path)
 
 
 SUITES.add("rmbench", Suite("rmbench", "RM-Bench easy/normal/hard accuracy per domain (style "
