@@ -41,8 +41,7 @@ from harness.scoring.causal import (
 )
 from harness.scoring.encoding import TEMPLATE_VERSION, ResponseIds, encode_responses
 from harness.scoring.reward_model import (
-    RewardModel,
-    budget_batches,
+    TokenRewardModel,
     position_limit,
     tokenizer_digest,
     weights_digest,
@@ -66,7 +65,7 @@ def split_dpo_spec(name: str) -> tuple[str, str, str | None] | None:
     return kind, policy, (ref or None) if at else None
 
 
-class DPORewardModel(RewardModel):
+class DPORewardModel(TokenRewardModel):
     """The implicit reward of a causal LM (``dpo``) or its log-likelihood (``dpo-sum``,
     ``dpo-mean``), scored in length-sorted batches under a token budget like the classifiers,
     through the same cached ``Scorer``."""
@@ -112,9 +111,6 @@ class DPORewardModel(RewardModel):
         out = encode_responses(self.tokenizer, list(prompts), list(responses), self.max_length)
         return [ids for ids, _ in out], [cut for _, cut in out]
 
-    def batches(self, lengths: list[int]) -> list[list[int]]:
-        return budget_batches(lengths, self.batch_tokens)
-
     @torch.inference_mode()
     def score_batch(self, sequences: list[ResponseIds]) -> list[float]:
         starts = [s.start for s in sequences]
@@ -126,14 +122,6 @@ class DPORewardModel(RewardModel):
         ref, _ = response_logprobs(self.ref, sequences, starts)
         return [self.beta * (p - r) for p, r in zip(policy, ref, strict=True)]
 
-    def score_with_info(self, prompts, responses):
-        sequences, cut = self.encode(prompts, responses)
-        scores = [0.0] * len(sequences)
-        for batch in self.batches([len(s) for s in sequences]):
-            for i, value in zip(batch, self.score_batch([sequences[i] for i in batch]),
-                                strict=True):
-                scores[i] = value
-        return scores, cut
 
 
 def load_dpo(name: str, *, ref: str | None, beta: float, max_length: int | None,

@@ -39,8 +39,7 @@ from harness.scoring.encoding import (
     _kept,
 )
 from harness.scoring.reward_model import (
-    RewardModel,
-    budget_batches,
+    TokenRewardModel,
     position_limit,
     tokenizer_digest,
     weights_digest,
@@ -99,7 +98,7 @@ def question_text(prompt: Any) -> str:
     return "\n\n".join(f"{m['role'].capitalize()}: {m['content']}" for m in prompt)
 
 
-class LocalJudge(RewardModel):
+class LocalJudge(TokenRewardModel):
     """A causal chat LM as a pairwise reward model (see the module docstring)."""
 
     kind = "judge"
@@ -206,23 +205,12 @@ class LocalJudge(RewardModel):
             out.append(seq)
         return out, cut
 
-    def batches(self, lengths: list[int]) -> list[list[int]]:
-        return budget_batches(lengths, self.batch_tokens)
-
     @torch.inference_mode()
     def score_batch(self, sequences: list[list[int]]) -> list[float]:
         logp = next_token_logprobs(self.lm, sequences)
         a, b = self.verdict_ids
         return (logp[:, a] - logp[:, b]).cpu().tolist()
 
-    def score_with_info(self, prompts, responses):
-        sequences, cut = self.encode(prompts, responses)
-        scores = [0.0] * len(sequences)
-        for batch in self.batches([len(s) for s in sequences]):
-            for i, value in zip(batch, self.score_batch([sequences[i] for i in batch]),
-                                strict=True):
-                scores[i] = value
-        return scores, cut
 
 
 def load_judge(model: str, *, template: str | Path | None, max_length: int | None,

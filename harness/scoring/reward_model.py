@@ -155,7 +155,39 @@ def budget_batches(lengths: list[int], batch_tokens: int) -> list[list[int]]:
     return out
 
 
-class HFRewardModel(RewardModel):
+class TokenRewardModel(RewardModel):
+    """A reward model that scores token ids: subclasses say how texts become ids (``encode``)
+    and how one batch is scored (``score_batch``); batching under ``batch_tokens`` and putting
+    results back in input order live here, once (classifiers, DPO, local judges)."""
+
+    batch_tokens: int
+
+    @abstractmethod
+    def encode(self, prompts: list[Any], responses: list[str]) -> tuple[list, list[bool]]:
+        """(token ids per input, truncated flags)."""
+
+    @abstractmethod
+    def score_batch(self, sequences: list) -> list[float]:
+        """Rewards of one batch of token ids."""
+
+    def batches(self, lengths: list[int]) -> list[list[int]]:
+        return budget_batches(lengths, self.batch_tokens)
+
+    def score_ids(self, sequences: list) -> list[float]:
+        """Length-sorted batches under the token budget; results in input order."""
+        scores = [0.0] * len(sequences)
+        for batch in self.batches([len(s) for s in sequences]):
+            for i, value in zip(batch, self.score_batch([sequences[i] for i in batch]),
+                                strict=True):
+                scores[i] = value
+        return scores
+
+    def score_with_info(self, prompts, responses):
+        sequences, cut = self.encode(prompts, responses)
+        return self.score_ids(sequences), cut
+
+
+class HFRewardModel(TokenRewardModel):
     """Any transformers sequence classifier with one output (a reward) or two (a classifier)."""
 
     def __init__(self, model, tokenizer, name: str, max_length: int,
@@ -196,25 +228,9 @@ class HFRewardModel(RewardModel):
         out = encode_many(self.tokenizer, list(prompts), list(responses), self.max_length)
         return [ids for ids, _ in out], [cut for _, cut in out]
 
-    def batches(self, lengths: list[int]) -> list[list[int]]:
-        return budget_batches(lengths, self.batch_tokens)
-
     @torch.inference_mode()
     def score_batch(self, sequences: list[list[int]]) -> list[float]:
         return rewards(self.model, sequences, self.pad_id, self.device).float().cpu().tolist()
-
-    def score_ids(self, sequences: list[list[int]]) -> list[float]:
-        """Length-sorted batches under the token budget; results in input order."""
-        scores = [0.0] * len(sequences)
-        for batch in self.batches([len(s) for s in sequences]):
-            for i, value in zip(batch, self.score_batch([sequences[i] for i in batch]),
-                                strict=True):
-                scores[i] = value
-        return scores
-
-    def score_with_info(self, prompts, responses):
-        sequences, cut = self.encode(prompts, responses)
-        return self.score_ids(sequences), cut
 
 
 def referenced_models(name: str) -> list[str] | None:
