@@ -25,3 +25,14 @@ UF_FILES = ("ultrafeedback/sethtye-ultrafeedback_2k/ultrafeedback_2k.jsonl",
             "ultrafeedback/chanys-h4-sample/train_prefs.jsonl",
             "ultrafeedback/chanys-h4-sample/test_prefs.jsonl")
 RB_FILE = "rewardbench/rewardbench_filtered.hf_schema.jsonl"
+
+
+def rewardbench_pairs(data: str | None) -> list | None:
+    """The pairs of ``data`` (a JSONL path) or of the shared RewardBench file; None, with an
+    error line, when a named file does not exist (the shared file's absence exits 0 cleanly)."""
+    from harness.data.loaders import load_pairs
+
+    if data is not None and not Path(data).exists():
+        print(f"error: {data} does not exist", file=sys.stderr)
+        return None
+    return load_pairs(Path(data) if data else shared(RB_FILE))

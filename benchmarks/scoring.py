@@ -183,10 +183,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--json", default=None, help="also write the result here")
     args = parser.parse_args(argv)
-    from transformers.utils import logging as hf_logging
+    from harness.cli import quiet_libraries
 
-    hf_logging.set_verbosity_error()
-    hf_logging.disable_progress_bar()
+    quiet_libraries()
     result = run(args)
     report(result, result["pairs"])
     if args.json:

@@ -38,7 +38,6 @@ import shutil
 import subprocess
 import sys
 from collections import Counter
-from pathlib import Path
 
 from transforms.text import NUMBER, protected_spans
 
@@ -366,15 +365,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", default=None, help="comma-separated transform names")
     args = parser.parse_args(argv)
 
-    from benchmarks.common import RB_FILE, shared
+    from benchmarks.common import rewardbench_pairs
 
-    if args.data is not None and not Path(args.data).exists():
-        print(f"error: {args.data} does not exist", file=sys.stderr)
+    pairs = rewardbench_pairs(args.data)
+    if pairs is None:
         return 2
-    data = Path(args.data) if args.data else shared(RB_FILE)
-    from harness.data.loaders import load_pairs
-
-    pairs = load_pairs(data)
     names = [n.strip() for n in args.only.split(",")] if args.only else None
     report = audit(pairs, args.seed, names)
     print_report(report, len(pairs), args.examples)

@@ -18,7 +18,6 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-from pathlib import Path
 
 from harness.commands.transforms import NOOP_LIMIT
 
@@ -48,21 +47,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
 
-    from benchmarks.common import RB_FILE, shared
+    from benchmarks.common import RB_FILE, rewardbench_pairs
 
-    if args.data is not None and not Path(args.data).exists():
-        print(f"error: {args.data} does not exist", file=sys.stderr)
+    pairs = rewardbench_pairs(args.data)
+    if pairs is None:
         return 2
-    data = Path(args.data) if args.data else shared(RB_FILE)
-
-    from harness.data.loaders import load_pairs
-
-    pairs = load_pairs(data)
     import transforms  # noqa: F401  (registering the built-ins is not part of the timing)
 
     rows = run(pairs, args.seed)
     total = sum(seconds for *_, seconds in rows)
-    print(f"{len(rows)} rule-based transforms on {len(pairs)} pairs of {data}")
+    print(f"{len(rows)} rule-based transforms on {len(pairs)} pairs of {args.data or RB_FILE}")
     print(f"{'transform':<20} {'pairs':>6} {'both':>6} {'one':>5} {'undone':>6} {'no-op':>6} "
           f"{'no-op rate':>10} {'seconds':>8}")
     flagged = []

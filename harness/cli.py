@@ -51,7 +51,7 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _quiet_libraries() -> None:
+def quiet_libraries() -> None:
     """Keep the terminal for our progress and tables: silence load reports and library bars."""
     try:
         from transformers.utils import logging as hf_logging
@@ -86,7 +86,7 @@ def main(argv: list[str] | None = None) -> int:
     argv = [a for a in argv if a != "--debug"]
     parser = build_parser()
     args = parser.parse_args(argv)
-    _quiet_libraries()
+    quiet_libraries()
     if not getattr(args, "func", None):
         parser.print_help()
         return 0 if args.command is None else 2
