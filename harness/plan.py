@@ -357,14 +357,9 @@ def _plan_bon(args: argparse.Namespace) -> int:
 
 
 def _plan_augment(args: argparse.Namespace) -> int:
-    config = _config(args)
-    if args.data is not None:
-        config.set_value("data.train", args.data)
-    if args.oracle is not None:
-        config.set_value("crome.oracle", args.oracle)
-    if args.model is not None:
-        config.set_value("crome.oracle_model", args.model)
-    return print_plan(augment_plan(args.method, config, args.limit))
+    from harness.commands.augment import augment_config
+
+    return print_plan(augment_plan(args.method, augment_config(args), args.limit))
 
 
 PLANS = {"run": _plan_run, "train": _plan_train, "eval": _plan_eval, "bon": _plan_bon,

@@ -211,6 +211,6 @@ def test_two_process_ddp_matches_single_process(tmp_path, data_file):
     for key in ("loss", "grad_norm"):
         assert b[0][key] == pytest.approx(a[0][key], rel=1e-5), key
         assert [r[key] for r in b] == pytest.approx([r[key] for r in a], rel=1e-3), key
-    lr, steps = 1e-4, len(a)
+    lr, steps = float(next(t for t in TINY if t.startswith("train.lr=")).split("=")[1]), len(a)
     diff = _max_diff(_weights(tmp_path / "single" / "model"), _weights(tmp_path / "ddp" / "model"))
     assert diff < lr * steps

@@ -71,26 +71,31 @@ def print_balance(console, report: dict, title: str) -> None:
                       + "; ".join(outside) + "[/yellow]")
 
 
+def augment_config(args: argparse.Namespace):
+    """The config ``augment`` (and its ``--plan``) works with: config flags, then its own flags
+    (data, seed, oracle and oracle model) on top."""
+    config = config_from_args(args)
+    for flag, key in (("data", "data.train"), ("seed", "seed"), ("oracle", "crome.oracle"),
+                      ("model", "crome.oracle_model")):
+        if getattr(args, flag) is not None:
+            config.set_value(key, getattr(args, flag))
+    return config
+
+
 def run(args: argparse.Namespace) -> int:
     from rich.console import Console
     from rich.table import Table
 
     from harness.data.loaders import load_pairs, write_pairs
 
-    config = config_from_args(args)
-    if args.data is not None:
-        config.set_value("data.train", args.data)
-    if args.seed is not None:
-        config.set_value("seed", args.seed)
-    if args.model is not None:
-        config.set_value("crome.oracle_model", args.model)
+    config = augment_config(args)
     pairs = load_pairs(config.data.train, limit=args.limit)
     console = Console(highlight=False)
     if args.method == "rrm":
         return _rrm(args, config, pairs, console)
     from crome.method import augment_with_config
 
-    oracle = args.oracle or config.crome.oracle
+    oracle = config.crome.oracle
     bar, stage = _progress_bar(not args.no_progress)
     if bar is not None:
         bar.start()

@@ -109,14 +109,18 @@ def _optional_id(record: dict, problems: FieldProblems) -> str | None:
 _PAIR_FIELDS = {"prompt", "chosen", "rejected", "subset", "id", "label"}
 
 
+def _prompt(record: dict, problems: FieldProblems) -> Any:
+    """A record's prompt: text, or a list of chat messages."""
+    prompt = record.get("prompt")
+    if isinstance(prompt, list):
+        return _messages(prompt, "prompt", problems)
+    return _text(record, "prompt", problems)
+
+
 def _parse_pairs(record: dict, index: int) -> tuple[PreferencePair, FieldProblems]:
     problems: FieldProblems = []
     warnings: FieldProblems = []
-    prompt = record.get("prompt")
-    if isinstance(prompt, list):
-        prompt = _messages(prompt, "prompt", problems)
-    else:
-        prompt = _text(record, "prompt", problems)
+    prompt = _prompt(record, problems)
     chosen = _text(record, "chosen", problems, warnings=warnings)
     rejected = _text(record, "rejected", problems, warnings=warnings)
     if chosen is not None and rejected is not None and not (chosen.strip() or rejected.strip()):
@@ -275,11 +279,7 @@ def _styled_lists(record: dict) -> bool:
 
 def _parse_rmbench(record: dict, index: int) -> tuple[StyledItem, FieldProblems]:
     problems: FieldProblems = []
-    prompt = record.get("prompt")
-    if isinstance(prompt, list):
-        prompt = _messages(prompt, "prompt", problems)
-    else:
-        prompt = _text(record, "prompt", problems)
+    prompt = _prompt(record, problems)
     chosen = _styled_answers(record, "chosen", problems)
     rejected = _styled_answers(record, "rejected", problems)
     raw_domain = record.get("domain")
