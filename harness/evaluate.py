@@ -17,7 +17,12 @@ from typing import Any
 
 from harness.config import Config
 from harness.io import write_json
-from harness.scoring.reward_model import RewardModel, load_reward_model, model_folder
+from harness.scoring.reward_model import (
+    RewardModel,
+    load_reward_model,
+    model_folder,
+    rm_options,
+)
 from harness.scoring.scorer import Scorer
 from harness.suites import SUITES, EvalContext, load_builtin_suites
 
@@ -45,10 +50,7 @@ def evaluate_model(model: str | RewardModel, suites: list[str], config: Config, 
     load_builtin_suites()
     sources = sources or {}
     rm = model if isinstance(model, RewardModel) else load_reward_model(
-        model, max_length=config.model.max_length, batch_tokens=config.eval.batch_tokens,
-        precision=config.eval.precision, form=config.model.form,
-        dpo_ref=config.eval.dpo_ref or None, dpo_beta=config.eval.dpo_beta,
-        judge_template=config.eval.judge_template or None)
+        model, **rm_options(config))
     scorer = Scorer(rm, show_progress=show_progress)
     out_dir.mkdir(parents=True, exist_ok=True)
     clear_results(out_dir)

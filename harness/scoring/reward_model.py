@@ -24,7 +24,7 @@ from typing import Any
 
 import torch
 
-from harness.config import ConfigError, Precision
+from harness.config import Config, ConfigError, Precision
 from harness.registry import Registry, RegistryError
 from harness.scoring.encoding import TEMPLATE_VERSION, encode_many
 from harness.scoring.forward import cast_keeping_head, rewards
@@ -280,6 +280,16 @@ def model_folder(name: str) -> str:
         "or a `harness train --out` / run `train/<method>` folder with a finished model/"
         + (" (this one looks like a training that has not finished: rerun it to resume)"
            if unfinished else ""))
+
+
+def rm_options(config: Config) -> dict[str, Any]:
+    """``load_reward_model``'s settings from a config, so every command that loads RMs by name
+    (evaluation, best-of-N) reads them alike: input length and form from ``model``, batching,
+    precision, the DPO reference and beta and the judge template from ``eval``."""
+    return {"max_length": config.model.max_length, "batch_tokens": config.eval.batch_tokens,
+            "precision": config.eval.precision, "form": config.model.form,
+            "dpo_ref": config.eval.dpo_ref or None, "dpo_beta": config.eval.dpo_beta,
+            "judge_template": config.eval.judge_template or None}
 
 
 def load_reward_model(name: str, *, max_length: int | None = None,
