@@ -42,7 +42,7 @@ from crome.errors import (
 )
 from crome.oracles import Oracle
 from crome.rubrics import Rubric
-from harness.seeding import rng_for
+from harness.retry import RateLimiter, backoff_delay
 
 Tick = Callable[[], None]
 
@@ -100,25 +100,6 @@ class Outcome:
     value: Any = None
     reason: str = ""
     cached: bool = False
-
-
-class RateLimiter:
-    """At most ``per_minute`` call starts a minute, spaced evenly, shared by all threads."""
-
-    def __init__(self, per_minute: float, clock: Callable[[], float] = time.monotonic,
-                 sleep: Callable[[float], None] = time.sleep):
-        self.interval = 60.0 / per_minute
-        self._clock, self._sleep = clock, sleep
-        self._next = 0.0
-        self._lock = threading.Lock()
-
-    def wait(self) -> None:
-        with self._lock:
-            now = self._clock()
-            slot = max(now, self._next)
-            self._next = slot + self.interval
-        if slot > now:
-            self._sleep(slot - now)
 
 
 def _from_cache(entry: dict[str, Any]) -> Outcome:
@@ -208,8 +189,8 @@ class OracleRunner:
                            kind=request.kind)
 
     def _backoff(self, key: str, attempt: int) -> float:
-        base = min(self.policy.max_backoff_s, self.policy.backoff_s * 2 ** (attempt - 1))
-        return base * (0.5 + 0.5 * rng_for(self.seed, "crome-backoff", key, attempt).random())
+        return backoff_delay(self.seed, key, attempt, self.policy.backoff_s,
+                             self.policy.max_backoff_s)
 
     def _one(self, request: Request, key: str) -> Outcome:
         transient = malformed = 0

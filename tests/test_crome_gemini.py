@@ -1,8 +1,7 @@
 """The ``gemini`` oracle with the real google-genai client against a local stand-in server.
 
-The server speaks Gemini's REST format (``POST .../models/{model}:generateContent`` -> candidates
-/ content / parts / text, errors as ``{"error": {code, message, status}}``) on 127.0.0.1, found
-by the client through google-genai's own GOOGLE_GEMINI_BASE_URL variable. Scripted faults (429,
+The server is ``tests/gemini_server.py`` (Gemini's REST format on 127.0.0.1, found by the
+client through google-genai's own GOOGLE_GEMINI_BASE_URL variable). Scripted faults (429,
 500, a timeout, a malformed answer) come first; the run must still complete, a rerun must be
 served from the cache with zero calls, and the API key must not appear in any file written.
 """
@@ -11,19 +10,16 @@ from __future__ import annotations
 
 import json
 import re
-import threading
-import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+import gemini_server
 import pytest
+from gemini_server import KEY, FakeGemini, files_containing
 
 from crome.calls import CallPolicy
 from harness.cli import main
 from harness.data.loaders import load_pairs, write_pairs
 from harness.data.schema import PreferencePair
-
-KEY = "test-key-5f3a9c1e-never-write-me"
 
 
 def _good_answer(prompt: str) -> str:
@@ -39,85 +35,15 @@ def _good_answer(prompt: str) -> str:
     return json.dumps({"changed": True, "rewrite": answer + " Indeed."})
 
 
-class FakeGemini:
-    """Scripted replies first (``429``, ``500``, ``timeout``, ``malformed``), then good ones
-    (``answer(prompt)``: the JSON text of a good reply, ``_good_answer`` by default)."""
-
-    def __init__(self, script: list[str], key: str = KEY, answer=_good_answer):
-        self.script = list(script)
-        self.calls = 0
-        self.paths: list[str] = []
-        self.lock = threading.Lock()
-        owner = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args):  # keep test output clean
-                pass
-
-            def _send(self, status: int, body: dict) -> None:
-                data = json.dumps(body).encode()
-                try:
-                    self.send_response(status)
-                    self.send_header("Content-Type", "application/json")
-                    self.send_header("Content-Length", str(len(data)))
-                    self.end_headers()
-                    self.wfile.write(data)
-                except (BrokenPipeError, ConnectionResetError):
-                    pass  # the client gave up (timeout test)
-
-            def do_POST(self):  # noqa: N802 (http.server's name)
-                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-                with owner.lock:
-                    owner.calls += 1
-                    owner.paths.append(self.path)
-                    action = owner.script.pop(0) if owner.script else "good"
-                if self.headers.get("x-goog-api-key") != key:
-                    return self._send(401, {"error": {"code": 401, "message": "bad key",
-                                                      "status": "UNAUTHENTICATED"}})
-                if not self.path.endswith(":generateContent"):
-                    return self._send(404, {"error": {"code": 404, "message": "no such method",
-                                                      "status": "NOT_FOUND"}})
-                if action in ("429", "500"):
-                    status = {"429": "RESOURCE_EXHAUSTED", "500": "INTERNAL"}[action]
-                    return self._send(int(action), {"error": {
-                        "code": int(action), "message": "scripted fault", "status": status}})
-                if action == "timeout":
-                    time.sleep(1.5)
-                prompt = body["contents"][0]["parts"][0]["text"]
-                text = "{not json at all" if action == "malformed" else answer(prompt)
-                return self._send(200, {
-                    "candidates": [{"content": {"parts": [{"text": text}], "role": "model"},
-                                    "finishReason": "STOP", "index": 0}],
-                    "usageMetadata": {"promptTokenCount": 10, "candidatesTokenCount": 5,
-                                      "totalTokenCount": 15},
-                    "modelVersion": "gemini-2.0-flash"})
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-
-    def __enter__(self) -> FakeGemini:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-
-
 @pytest.fixture
 def gemini_env(monkeypatch):
-    monkeypatch.delenv("GOOGLE_API_KEY", raising=False)
-    monkeypatch.setenv("GEMINI_API_KEY", KEY)
+    gemini_server.use_key(monkeypatch)
     # Fast backoff: the retry logic under test is ours, its real delays are not.
     monkeypatch.setattr("crome.method.CallPolicy",
                         lambda **kw: CallPolicy(**kw, backoff_s=0.01, max_backoff_s=0.05))
 
     def serve(script: list[str], answer=_good_answer) -> FakeGemini:
-        server = FakeGemini(script, answer=answer)
-        monkeypatch.setenv("GOOGLE_GEMINI_BASE_URL", server.url)
-        return server
+        return gemini_server.serve(monkeypatch, script, answer)
 
     return serve
 
@@ -131,10 +57,6 @@ def _pairs(tmp_path: Path) -> Path:
     path = tmp_path / "pairs.jsonl"
     write_pairs(pairs, path)
     return path
-
-
-def _files_contain(root: Path, secret: str) -> list[str]:
-    return [str(p) for p in root.rglob("*") if p.is_file() and secret.encode() in p.read_bytes()]
 
 
 def test_gemini_faults_cache_and_no_key_on_disk(tmp_path, gemini_env, capsys):
@@ -171,7 +93,7 @@ def test_gemini_faults_cache_and_no_key_on_disk(tmp_path, gemini_env, capsys):
     degrade = next(p for p in out1 if p.id.startswith("a#crome-degrade-"))
     assert degrade.chosen == "2 + 2 = 4." and degrade.rejected == "2 + 2 = 5."
     assert "rewrites rejected" not in first  # every rewrite passed the checks
-    assert _files_contain(tmp_path, KEY) == []
+    assert files_containing(tmp_path, KEY) == []
     assert KEY not in first + second
 
 

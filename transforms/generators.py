@@ -7,8 +7,9 @@ A generator turns prompts into completions: ``generate(prompts, max_new_tokens) 
   ``harness.models.load_causal_lm``, with its chat template. Greedy by default, so one input
   always gives one output; ``temperature > 0`` samples under a seed of its own (torch's global
   RNG is forked, never left changed).
-- ``gemini``: Gemini through google-genai when ``GEMINI_API_KEY`` or ``GOOGLE_API_KEY`` is set
-  (temperature 0). The key goes only to the client.
+- ``gemini``: Gemini through the project's one client (``harness.gemini``: retries with backoff,
+  timeouts, rate limit, the key from ``GEMINI_API_KEY`` or ``GOOGLE_API_KEY`` and never
+  written), temperature 0.
 
 ``default_generator()`` picks ``$CROME_BENCH_GENERATOR`` if set, else ``gemini`` when a key is
 set, else ``smollm2``. Every generation is cached in SQLite under
@@ -24,11 +25,19 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
+from harness.gemini import (
+    GeminiBlocked,
+    GeminiClient,
+    GeminiError,
+    GeminiRequest,
+    GeminiSettings,
+    GeminiSetupError,
+    default_cache_path,
+    has_key,
+)
 from harness.kvstore import JsonStore
 from harness.registry import Registry
 from harness.seeding import text_hash
-
-KEY_VARIABLES = ("GEMINI_API_KEY", "GOOGLE_API_KEY")
 
 
 class Generator(Protocol):
@@ -94,35 +103,36 @@ class SmolLM2Generator:
 
 
 class GeminiGenerator:
-    """Gemini through google-genai; the API key is read from the environment, never stored."""
+    """Gemini through the project's one client (``harness.gemini``): key, retries with backoff
+    on 429/5xx, timeouts, rate limit and concurrency are the client's. Besides
+    ``cached_generate``'s cache (which stores a batch once all of it is answered) the client
+    keeps every answer in its own disk cache as it arrives, so a batch that fails part-way is
+    not paid for twice."""
 
-    def __init__(self, model: str = "gemini-2.0-flash", *, timeout_s: float = 60.0):
-        from google import genai
-        from google.genai import types
-
-        key = next((os.environ[k] for k in KEY_VARIABLES if os.environ.get(k)), None)
-        if not key:
-            raise GeneratorError("the gemini generator needs GEMINI_API_KEY or GOOGLE_API_KEY")
+    def __init__(self, model: str = "gemini-2.0-flash", *,
+                 settings: GeminiSettings | None = None):
+        try:
+            self._client = GeminiClient(model, settings, cache=default_cache_path(),
+                                        who="the gemini generator")
+        except GeminiSetupError as err:
+            raise GeneratorError(str(err)) from None
         self.name = f"gemini:{model}"
         self.model = model
-        self._types = types
-        self._client = genai.Client(api_key=key, http_options=types.HttpOptions(
-            timeout=int(timeout_s * 1000)))
 
     def generate(self, prompts: Sequence[str], max_new_tokens: int) -> list[str]:
-        from google.genai import errors
-
-        config = self._types.GenerateContentConfig(temperature=0.0,
-                                                   max_output_tokens=max_new_tokens)
-        out = []
-        for prompt in prompts:
-            try:
-                response = self._client.models.generate_content(
-                    model=self.model, contents=prompt, config=config)
-            except errors.APIError as err:
-                raise GeneratorError(f"gemini {err.code}: {err.message}") from None
-            out.append((response.text or "").strip())
-        return out
+        """One output per prompt (temperature 0), asked concurrently; a prompt that still
+        fails after the client's retries fails the batch, with a message that never holds
+        the key. A blocked answer (safety) is an empty output, which the transforms reject
+        as they reject any empty rewrite."""
+        answers = self._client.generate_many([
+            GeminiRequest(p, max_output_tokens=max_new_tokens) for p in prompts])
+        answers = ["" if isinstance(a, GeminiBlocked) else a for a in answers]
+        errors = [a for a in answers if isinstance(a, GeminiError)]
+        if errors:
+            raise GeneratorError(f"{self.name}: {len(errors)} of {len(prompts)} prompts "
+                                 f"failed (answers received are cached; rerun to retry the "
+                                 f"rest); first: {errors[0]}")
+        return [str(a).strip() for a in answers]
 
 
 GENERATORS.add("smollm2", SmolLM2Generator)
@@ -134,7 +144,7 @@ _DEFAULTS: dict[str, Generator] = {}
 def make_generator(name: str | None = None, **options: Any) -> Generator:
     """A generator by registry name (``smollm2``, ``gemini``, plugins); one instance per name."""
     name = name or os.environ.get("CROME_BENCH_GENERATOR") or (
-        "gemini" if any(os.environ.get(k) for k in KEY_VARIABLES) else "smollm2")
+        "gemini" if has_key() else "smollm2")
     if options:
         return GENERATORS.get(name)(**options)
     if name not in _DEFAULTS:
