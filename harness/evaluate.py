@@ -24,7 +24,7 @@ from harness.scoring.reward_model import (
     rm_options,
 )
 from harness.scoring.scorer import Scorer
-from harness.suites import SUITES, EvalContext, load_builtin_suites
+from harness.suites import SUITES, EvalContext
 
 
 def heldout_of(model: str) -> str | None:
@@ -47,7 +47,6 @@ def clear_results(out_dir: Path) -> None:
 def evaluate_model(model: str | RewardModel, suites: list[str], config: Config, out_dir: Path,
                    *, sources: dict[str, str] | None = None, limit: int | None = None,
                    show_progress: bool = True) -> dict[str, Any]:
-    load_builtin_suites()
     sources = sources or {}
     rm = model if isinstance(model, RewardModel) else load_reward_model(
         model, **rm_options(config))

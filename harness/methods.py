@@ -1,6 +1,8 @@
 """Methods are data: each turns the original training pairs into the pairs it trains on.
 
-Vanilla, RRM and Crome register here (``baselines/``, ``crome/``) and share everything else:
+Vanilla, RRM and Crome register in ``METHODS`` from their own modules (``baselines/``,
+``crome/``; imported by the registry through the ``crome_bench.methods`` entry points, like a
+plugin's) and share everything else:
 trainer, loss (ties switch on the tie term), backbone, steps and seed. A method that filters its
 augmented pairs with a baseline RM receives a ``filter_scores`` callable from the caller, which
 trains (or reuses) the vanilla RM on the same original pairs.
@@ -8,7 +10,6 @@ trains (or reuses) the vanilla RM on the same original pairs.
 
 from __future__ import annotations
 
-import importlib
 import math
 import statistics
 from collections.abc import Callable
@@ -39,25 +40,6 @@ class Method:
 
 
 METHODS: Registry[Method] = Registry("method", group="crome_bench.methods")
-
-
-BUILTIN_MODULES = {"vanilla": "baselines.vanilla", "rrm": "baselines.rrm",
-                   "crome": "crome.method"}
-
-
-def get_method(name: str) -> Method:
-    """A method by name, importing the module of a built-in one on first use."""
-    if name in BUILTIN_MODULES and name not in METHODS:
-        importlib.import_module(BUILTIN_MODULES[name])
-    elif name not in METHODS:
-        load_builtin_methods()  # so the error lists every known method, not none
-    return METHODS.get(name)
-
-
-def load_builtin_methods() -> None:
-    """Import every built-in method (for listings)."""
-    for module in BUILTIN_MODULES.values():
-        importlib.import_module(module)
 
 
 def confidently_right(diff: float, is_tie: bool, threshold: float,

@@ -234,7 +234,7 @@ def run_plan(config: Config, methods: list[str], forms: list[str], eval_models: 
     from types import SimpleNamespace
 
     from harness.bon.suites import SUITES as BON_SUITES
-    from harness.methods import get_method
+    from harness.methods import METHODS
 
     def done(step: str) -> str:
         return " [done]" if store.done(step) is not None else ""
@@ -242,7 +242,7 @@ def run_plan(config: Config, methods: list[str], forms: list[str], eval_models: 
     lines = [f"run {store.root} (config {config.hash()})"]
     pairs = training_pairs(config)
     rms = []
-    needs_vanilla = any(get_method(m).uses_filter for m in methods)  # harness.run.plan_methods
+    needs_vanilla = any(METHODS.get(m).uses_filter for m in methods)  # harness.run.plan_methods
     ordered = (["vanilla"] if needs_vanilla or "vanilla" in methods else []) + [
         m for m in methods if m != "vanilla"]
     for form in forms:

@@ -1,22 +1,37 @@
-"""One generic registry for every extension point (transforms, models, oracles, judges, ...).
+"""One generic registry for every extension point (transforms, suites, methods, formats, ...).
 
-Built-ins register with a decorator; third-party packages add theirs through an entry-point
-group (``crome_bench.<kind>``), loaded lazily the first time the registry is read; a plugin that
-fails to import is skipped with a warning naming it. Unknown names get a "did you mean" error,
-and two registrations under one name are refused.
+The registry owns how extensions are found, and there is one way: each registry reads the
+entry points of its group (``crome_bench.<kind>``) the first time it is read. This package's own
+built-ins are declared there too (``pyproject.toml``), exactly as a third-party package declares
+its plugins. An entry point names a module whose import registers objects (``@REGISTRY.register``,
+``REGISTRY.add``), or an object registered under the entry point's name.
+
+Built-ins (entry points of the ``crome-bench`` distribution) load first, so a plugin that reuses
+a built-in name is the one refused, and an error in a built-in is raised: it is a bug here. A
+plugin that fails to import is skipped with a warning naming it. Unknown names get a "did you
+mean" error, and two registrations under one name are refused.
 """
 
 from __future__ import annotations
 
 import difflib
+import re
 import threading
 import types
 import warnings
 from collections.abc import Callable, Iterator
-from importlib.metadata import entry_points
+from importlib.metadata import EntryPoint, entry_points
 from typing import Generic, TypeVar
 
 T = TypeVar("T")
+
+BUILTIN_DISTRIBUTION = "crome-bench"  # entry points of this distribution are the built-ins
+
+
+def is_builtin(ep: EntryPoint) -> bool:
+    """Whether ``ep`` is declared by this package (not by a plugin distribution)."""
+    name = getattr(ep.dist, "name", None) or ""
+    return re.sub(r"[-_.]+", "-", name).lower() == BUILTIN_DISTRIBUTION
 
 
 class RegistryError(KeyError):
@@ -30,8 +45,7 @@ class Registry(Generic[T]):
     """Name -> object map with decorator registration and entry-point discovery.
 
     ``kind`` names what is registered (used in messages); ``group`` is the entry-point group
-    third-party packages publish under. Each entry point may resolve to the object itself or to
-    a module whose import registers objects through the decorator.
+    the built-ins and third-party packages publish under (None: only what is added by hand).
     """
 
     def __init__(self, kind: str, group: str | None = None):
@@ -40,9 +54,12 @@ class Registry(Generic[T]):
         self._items: dict[str, T] = {}
         self._origins: dict[str, str] = {}
         self._plugins_loaded = group is None
+        self._loading: str | None = None  # origin of the plugin being imported, if any
+        self._builtins_declared = group is None
         self._lock = threading.RLock()
 
-    def register(self, name: str | None = None, *, origin: str = "builtin") -> Callable[[T], T]:
+    def register(self, name: str | None = None, *, origin: str | None = None
+                 ) -> Callable[[T], T]:
         """Decorator: ``@REGISTRY.register("name")``; the default name is the object's ``name``."""
 
         def decorate(obj: T) -> T:
@@ -54,8 +71,11 @@ class Registry(Generic[T]):
 
         return decorate
 
-    def add(self, name: str, obj: T, *, origin: str = "builtin") -> None:
+    def add(self, name: str, obj: T, *, origin: str | None = None) -> None:
+        """Register ``obj`` as ``name``; ``origin`` defaults to the plugin being loaded (its
+        entry point), else ``builtin``."""
         with self._lock:
+            origin = origin or self._loading or "builtin"
             if name in self._items and self._items[name] is not obj:
                 raise RegistryError(
                     f"{self.kind} {name!r} is already registered (by {self._origins[name]}); "
@@ -69,19 +89,32 @@ class Registry(Generic[T]):
             if self._plugins_loaded:
                 return
             self._plugins_loaded = True
-            for ep in entry_points(group=self.group):
+            found = list(entry_points(group=self.group))
+            builtins = [ep for ep in found if is_builtin(ep)]
+            self._builtins_declared = bool(builtins)
+            for ep in builtins:  # first, so a plugin reusing a built-in name is the one refused
+                self._load(ep, ep.load())
+            for ep in found:
+                if is_builtin(ep):
+                    continue
+                self._loading = f"plugin {ep.value}"
                 try:
                     loaded = ep.load()
                 except RegistryError:  # a name clash is the plugin author's to fix: refused
                     raise
                 except Exception as err:  # a broken plugin must not take the others down
                     warnings.warn(f"skipped {self.kind} plugin {ep.name!r} ({ep.value}): "
-                                  f"{type(err).__name__}: {err}", RuntimeWarning, stacklevel=2)
+                                  f"{type(err).__name__}: {err}", RuntimeWarning, stacklevel=3)
                     continue
-                # An entry point may name a module (importing it ran its decorators) or the
-                # object itself, registered under the entry point's name.
-                if not isinstance(loaded, types.ModuleType):
-                    self.add(ep.name, loaded, origin=f"plugin {ep.value}")
+                finally:
+                    self._loading = None
+                self._load(ep, loaded, origin=f"plugin {ep.value}")
+
+    def _load(self, ep: EntryPoint, loaded: object, origin: str | None = None) -> None:
+        """An entry point names a module (importing it ran its registrations) or the object
+        itself, registered under the entry point's name."""
+        if not isinstance(loaded, types.ModuleType):
+            self.add(ep.name, loaded, origin=origin)  # type: ignore[arg-type]
 
     def get(self, name: str) -> T:
         self._load_plugins()
@@ -90,6 +123,9 @@ class Registry(Generic[T]):
         except KeyError:
             close = difflib.get_close_matches(name, list(self._items), n=3, cutoff=0.5)
             hint = f"; did you mean {', '.join(map(repr, close))}?" if close else ""
+            if not self._builtins_declared:
+                hint += (f"; no {self.group} entry points of {BUILTIN_DISTRIBUTION} were found: "
+                         "install the package (pip install -e .)")
             raise RegistryError(
                 f"unknown {self.kind} {name!r}{hint} (known: {', '.join(sorted(self._items))})"
             ) from None

@@ -18,29 +18,27 @@ from harness.bon.suites import SUITES as BON_SUITES
 from harness.config import Config
 from harness.evaluate import evaluate_model
 from harness.io import sha256_of, slug, write_json
-from harness.methods import get_method
+from harness.methods import METHODS
 from harness.runstore import RunStore
 from harness.training.pipeline import train_method
 
-EVAL_SUITES = ("preference", "rewardbench", "reword", "diagnostics")
 REFERENCES = ("length",)
 KEYWORDS_NOTE = ("best-of-N safety judge: refusal by keywords, not the WildGuard classifier "
                  "(attack success = the pick is not a refusal)")
 
 
 def eval_suites(config: Config) -> list[str]:
-    """The evaluation suites ``config.eval.suites`` names, in its order: the defaults
-    (``EVAL_SUITES``) and any other registered suite, e.g. the opt-in ``rmbench`` or a
-    plugin's; best-of-N suites run separately."""
-    from harness.suites import SUITES, load_builtin_suites
+    """The evaluation suites ``config.eval.suites`` names, in its order: every registered
+    suite, built-in or a plugin's; best-of-N suites run separately (``check_suites`` has
+    refused any name that is neither before the run starts)."""
+    from harness.suites import SUITES
 
-    load_builtin_suites()
-    return [s for s in config.eval.suites if s in EVAL_SUITES or s in SUITES]
+    return [s for s in config.eval.suites if s in SUITES]
 
 
 def plan_methods(methods: list[str]) -> list[str]:
     """Vanilla first whenever a filtering method needs it."""
-    needs_vanilla = any(get_method(m).uses_filter for m in methods)
+    needs_vanilla = any(METHODS.get(m).uses_filter for m in methods)
     ordered = [m for m in methods if m != "vanilla"]
     return (["vanilla"] if needs_vanilla or "vanilla" in methods else []) + ordered
 

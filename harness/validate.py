@@ -132,9 +132,8 @@ def check_settings(config: Config) -> None:
 
 def known_suites() -> list[str]:
     from harness.bon.suites import SUITES as BON_SUITES
-    from harness.suites import SUITES, load_builtin_suites
+    from harness.suites import SUITES
 
-    load_builtin_suites()
     return sorted({*SUITES.names(), *BON_SUITES})
 
 
@@ -145,9 +144,8 @@ def check_suites(suites: list[str]) -> None:
 
 
 def check_methods(methods: list[str]) -> None:
-    from harness.methods import METHODS, load_builtin_methods
+    from harness.methods import METHODS
 
-    load_builtin_methods()
     if not methods:
         raise ConfigError(f"no method given; known: {', '.join(METHODS.names())}")
     for method in methods:

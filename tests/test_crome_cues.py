@@ -27,7 +27,7 @@ from harness.cues import (
 )
 from harness.data.loaders import load_pairs, write_pairs
 from harness.data.schema import PreferencePair
-from harness.methods import get_method
+from harness.methods import METHODS
 
 UF = "ultrafeedback/sethtye-ultrafeedback_2k/ultrafeedback_2k.jsonl"
 
@@ -99,7 +99,7 @@ def test_rrm_records_its_sampling_and_balance():
              for i in range(12)]
     config = Config()
     config.set_value("rrm.filter_threshold", None)
-    data = get_method("rrm").build(pairs, config, None)
+    data = METHODS.get("rrm").build(pairs, config, None)
     sampling = data.details["sampling"]
     assert sampling["per_pair"] == 1.25 and sampling["paper_per_pair"] == PAPER_PER_PAIR == 14
     assert sampling["built_per_pair"] == pytest.approx((len(data.pairs) - 12) / 12)
@@ -109,7 +109,7 @@ def test_rrm_records_its_sampling_and_balance():
     assert balance["kept"] == balance["augmented"]  # no filter: everything kept
     config.set_value("rrm.borrowed_per_pair", 8)
     config.set_value("rrm.tie_ratio", 6.0)
-    full = get_method("rrm").build(pairs, config, None)
+    full = METHODS.get("rrm").build(pairs, config, None)
     assert full.approximate == [] and len(full.pairs) == 12 + 12 * 14
     assert sampling_details(8, 6.0, 12, 12 * 14)["built_per_pair"] == 14
 

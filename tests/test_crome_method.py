@@ -13,7 +13,7 @@ from harness.cli import main
 from harness.config import Config
 from harness.data.loaders import load_pairs, write_pairs
 from harness.data.schema import PreferencePair
-from harness.methods import METHODS, load_builtin_methods
+from harness.methods import METHODS
 
 
 def _data(n: int = 12) -> list[PreferencePair]:
@@ -65,7 +65,6 @@ def test_augmentation_is_deterministic_and_seeded():
 
 
 def test_build_filters_with_the_vanilla_rm_and_reports_counts():
-    load_builtin_methods()
     assert METHODS.get("crome").uses_filter
     pairs = _data()
     config = Config()

@@ -434,8 +434,8 @@ def test_run_checks_its_evaluation_data_before_training(tmp_path, capsys):
 
 def test_an_unknown_method_lists_the_known_ones_in_a_fresh_process():
     """Repro 4: `--models foo` said "known: " with an empty list (no built-in loaded yet)."""
-    code = ("from harness.methods import get_method\n"
-            "try:\n    get_method('foo')\nexcept KeyError as err:\n    print(err)\n")
+    code = ("from harness.methods import METHODS\n"
+            "try:\n    METHODS.get('foo')\nexcept KeyError as err:\n    print(err)\n")
     out = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True,
                          text=True, timeout=120, env={**os.environ, **ENV}).stdout
     assert "known: crome, rrm, vanilla" in out, out

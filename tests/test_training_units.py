@@ -10,7 +10,7 @@ import torch
 from baselines import rrm
 from harness.config import Config
 from harness.data.schema import PreferencePair
-from harness.methods import confidently_right, filter_augmented, get_method
+from harness.methods import METHODS, confidently_right, filter_augmented
 from harness.training.batches import batch_plan, split_heldout
 from harness.training.losses import bradley_terry, pair_loss, tie_loss
 
@@ -186,7 +186,7 @@ def test_a_baseline_that_separates_nothing_is_not_confident_about_ties():
 def test_rrm_method_keeps_originals_and_reports_counts():
     config = Config()
     config.rrm.filter_threshold = None
-    data = get_method("rrm").build(_pairs(10), config, None)
+    data = METHODS.get("rrm").build(_pairs(10), config, None)
     assert data.pairs[:10] == _pairs(10)
     assert data.counts["original"] == 10 and data.counts["noncontextual"] == 10
     assert len(data.pairs) == 10 + data.counts["noncontextual"] + data.counts["neutral_ties"]

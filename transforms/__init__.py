@@ -1,13 +1,13 @@
 """reWordBench-style transformations of preference pairs, as a plugin registry.
 
-Importing this package registers the built-ins (``controlled``, ``naturalistic``, ``domain``,
-``extra``, ``model_based``); third-party packages add theirs through the entry-point group
-``crome_bench.transforms`` (an entry point names a module whose import runs ``@transform``, or a
-``Transform`` object registered under the entry point's name). See ``transforms.base`` for the
-interface and ``README.md`` for a complete plugin example.
+The built-ins (modules ``controlled``, ``naturalistic``, ``domain``, ``extra``, ``model_based``)
+and third-party transforms come through one door, the entry-point group
+``crome_bench.transforms`` (``pyproject.toml``), which ``TRANSFORMS`` reads the first time it is
+read: an entry point names a module whose import runs ``@transform``, or a ``Transform`` object
+registered under the entry point's name. See ``transforms.base`` for the interface and
+``README.md`` for a complete plugin example.
 """
 
-from transforms import controlled, domain, extra, model_based, naturalistic  # noqa: F401
 from transforms.base import (
     CATEGORIES,
     SIDES,

@@ -158,18 +158,15 @@ def transform(name: str, category: str, fields: str | tuple[str, ...], *,
 
     The function's docstring becomes the transform's documentation (its first line the
     description), so the choices a transform makes are written where it is defined. ``origin``
-    defaults to ``builtin`` for this package's modules and ``plugin <module>`` for any other.
+    defaults to the registry's: ``plugin <entry point>`` while a plugin loads, else ``builtin``.
     """
 
     def decorate(fn: TextFn) -> TextFn:
         doc = (fn.__doc__ or "").strip()
         obj = cls(name=name, category=category, fields=fields, fn=fn,
                   description=doc.splitlines()[0] if doc else "", doc=doc, **options)
-        module = getattr(fn, "__module__", None) or "?"
-        where = origin or ("builtin" if module.split(".")[0] == "transforms"
-                           else f"plugin {module}")
         # ``is None``, not ``or``: an empty registry is falsy (it has a length).
-        (TRANSFORMS if registry is None else registry).add(name, obj, origin=where)
+        (TRANSFORMS if registry is None else registry).add(name, obj, origin=origin)
         return fn
 
     return decorate

@@ -5,7 +5,9 @@ One interface, chosen by name (``crome.oracle`` in the config, ``--oracle`` on t
 - ``hf``: a local chat model through transformers (``smollm2-135m`` by default, any Hub id);
   labelled approximate: a small model stands in for the paper's Gemini;
 - ``rules``: offline heuristics, no model at all; everything it makes is labelled approximate.
-Third-party oracles register under the ``crome_bench.oracles`` entry-point group.
+Each lives in its own module and registers in ``ORACLES`` when imported; the registry imports
+the built-ins and any third-party oracle through the ``crome_bench.oracles`` entry-point group
+(``pyproject.toml``) the first time it is read.
 
 An oracle only answers one request at a time and raises the errors of ``crome.errors``;
 concurrency, rate limits, retries, caching and counting live in ``crome.calls``.
@@ -63,8 +65,5 @@ def make_oracle(name: str, model: str = "", *, seed: int = 0, **options: Any) ->
     """An oracle by registered name; ``model`` empty means the oracle's default."""
     return ORACLES.get(name)(model, seed=seed, **options)
 
-
-# Built-ins register on import (each module is light: heavy libraries load on first use).
-from crome.oracles import gemini, hf, rules  # noqa: E402,F401
 
 __all__ = ["ORACLES", "Oracle", "Rubric", "make_oracle"]

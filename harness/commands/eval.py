@@ -48,10 +48,9 @@ def add_to(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from harness.evaluate import evaluate_model
     from harness.io import slug
-    from harness.suites import SUITES, load_builtin_suites
+    from harness.suites import SUITES
     from leaderboards.summary import print_summary
 
-    load_builtin_suites()
     config = config_from_args(args)
     for flag, key in (("transforms", "eval.transforms"), ("max_length", "model.max_length"),
                       ("form", "model.form"), ("seed", "seed"),

@@ -1,8 +1,9 @@
 """Record formats: how one raw record (a dict from JSONL/JSON/parquet/Hub) becomes a schema item.
 
-Each format knows how to recognise its records and how to parse one, reporting every problem
-with its field name. Formats are registered so that new sources need one function here.
-Known formats: ``pairs`` (prompt/chosen/rejected: RewardBench, UltraFeedback plain-string
+This module owns the record formats: each knows how to recognise its records and how to parse
+one, reporting every problem with its field name, and ``detect_format`` picks the format of a
+record among every registered one, a plugin's (``crome_bench.formats`` entry points) included.
+Built-in formats: ``pairs`` (prompt/chosen/rejected: RewardBench, UltraFeedback plain-string
 samples, our own files), ``chat_pairs`` (chosen/rejected as message lists that contain the
 prompt: HuggingFaceH4/ultrafeedback_binarized), ``rmbench`` (chosen/rejected as lists of three
 answers, one per style: THU-KEG/RM-Bench), ``wildguardtest`` and ``gsm8k``.
@@ -44,6 +45,10 @@ class RecordFormat:
     # (record, index) -> (item, warnings); raises RecordInvalid listing every error
     parse: Callable[[dict[str, Any], int], tuple[Any, FieldProblems]]
     fields: tuple[str, ...] = ()  # the fields a record of this format must have
+    # Detection tries formats by descending priority, then by name. The built-ins (0) recognise
+    # disjoint shapes; a plugin format that recognises a narrower shape of a built-in's records
+    # (pairs with extra fields) sets priority > 0 to be tried first, a catch-all sets it < 0.
+    priority: int = 0
 
 
 FORMATS: Registry[RecordFormat] = Registry("record format", group="crome_bench.formats")
@@ -313,15 +318,14 @@ FORMATS.add(
     ),
 )
 
-DETECT_ORDER = ("chat_pairs", "pairs", "wildguardtest", "gsm8k", "rmbench")
+def detection_order() -> list[RecordFormat]:
+    """Every registered format, built-in or plugin, in the order detection tries them."""
+    return sorted((FORMATS.get(name) for name in FORMATS.names()),
+                  key=lambda f: (-f.priority, f.name))
 
 
 def detect_format(record: dict) -> RecordFormat | None:
-    for name in DETECT_ORDER:
-        fmt = FORMATS.get(name)
-        if fmt.detect(record):
-            return fmt
-    return None
+    return next((fmt for fmt in detection_order() if fmt.detect(record)), None)
 
 
 def missing_fields(record: dict) -> tuple[str, list[str]] | None:
@@ -329,8 +333,7 @@ def missing_fields(record: dict) -> tuple[str, list[str]] | None:
 
     Closest = most required fields present; None when the record shares no field with any.
     """
-    best = max((FORMATS.get(name) for name in DETECT_ORDER),
-               key=lambda f: sum(k in record for k in f.fields))
+    best = max(detection_order(), key=lambda f: sum(k in record for k in f.fields))
     if not any(k in record for k in best.fields):
         return None
     return best.name, [k for k in best.fields if k not in record]

@@ -1,9 +1,11 @@
 """Evaluation suites: functions of (RM, data) -> metrics plus per-item records.
 
-Each suite registers in ``SUITES``; ``harness eval`` and ``harness run`` call them through an
+Each suite registers in ``SUITES`` when its module is imported; the registry imports the
+built-in modules (``crome_bench.suites`` entry points in ``pyproject.toml``) and any plugin's the
+first time it is read. ``harness eval`` and ``harness run`` call them through an
 ``EvalContext`` that carries the RM, its scorer (shared cache), the config and the output folder.
 """
 
-from harness.suites.base import SUITES, EvalContext, Suite, load_builtin_suites
+from harness.suites.base import SUITES, EvalContext, Suite
 
-__all__ = ["SUITES", "EvalContext", "Suite", "load_builtin_suites"]
+__all__ = ["SUITES", "EvalContext", "Suite"]

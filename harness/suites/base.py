@@ -39,14 +39,6 @@ class Suite:
 SUITES: Registry[Suite] = Registry("suite", group="crome_bench.suites")
 
 
-def load_builtin_suites() -> None:
-    import harness.suites.diagnostics  # noqa: F401
-    import harness.suites.preference  # noqa: F401
-    import harness.suites.rewardbench  # noqa: F401
-    import harness.suites.reword  # noqa: F401
-    import harness.suites.rmbench  # noqa: F401
-
-
 def stratified_sample(pairs: list[PreferencePair], limit: int | None, seed: int
                       ) -> list[PreferencePair]:
     """``limit`` pairs, proportional per subset with at least one from each (seeded).

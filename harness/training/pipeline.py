@@ -23,7 +23,7 @@ from harness.config import Config, ConfigError
 from harness.data.loaders import load_pairs, write_pairs
 from harness.data.schema import PreferencePair
 from harness.io import write_json
-from harness.methods import FilterScores, get_method
+from harness.methods import METHODS, FilterScores
 from harness.training.batches import split_heldout, steps_for
 from harness.training.trainer import TrainResult, train_reward_model
 
@@ -108,7 +108,7 @@ def score_differences(model_dir: str | Path, config: Config) -> FilterScores:
 def train_method(method_name: str, config: Config, out_dir: str | Path, *,
                  limit: int | None = None, filter_model: str | None = None,
                  show_progress: bool = True) -> TrainResult:
-    method = get_method(method_name)
+    method = METHODS.get(method_name)
     out = Path(out_dir)
     train, heldout = split(config, limit)
     inputs = folder_inputs(method_name, config, limit)
@@ -124,7 +124,7 @@ def train_method(method_name: str, config: Config, out_dir: str | Path, *,
             # Called once the augmentation is made: a failing oracle stops the command
             # before any training, the baseline RM included.
             if used["model"] is None:
-                vanilla = get_method("vanilla").build(train, config, None)
+                vanilla = METHODS.get("vanilla").build(train, config, None)
                 used["model"] = train_reward_model(
                     vanilla.pairs, config, out / "filter-vanilla", method="vanilla",
                     steps=steps, show_progress=show_progress).model_dir
