@@ -76,8 +76,6 @@ def build_markdown(entries: list[dict[str, Any]], runs: list[dict], images: dict
         parts += rmbench_section(entries, images)
     parts += bon_section(entries, images)
     parts += paired_section(entries)
-    extra = [section for section in (render.extra_sections(entries) or [])]
-    parts += extra
     return "\n".join(parts)
 
 

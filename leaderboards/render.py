@@ -348,13 +348,3 @@ def settings_line(entries: list[Entry]) -> str:
     return ("; ".join(parts) + "." + (" Same backbone, mode, seed and hyper-parameters within "
                                        "each form (compute: see the training table)."
                                        if same else ""))
-
-
-EXTRA_SECTIONS: list = []  # callables (entries) -> list of markdown lines; suites add theirs
-
-
-def extra_sections(entries: list[Entry]) -> list[str]:
-    lines: list[str] = []
-    for section in EXTRA_SECTIONS:
-        lines += section(entries)
-    return lines

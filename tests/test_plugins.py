@@ -201,3 +201,13 @@ def test_a_broken_builtin_is_raised_not_skipped(tmp_path, monkeypatch):
     widgets: Registry[int] = Registry("widget", group="crome_bench.widgets")
     with pytest.raises(ModuleNotFoundError, match="harness.no_such_module"):
         widgets.names()
+
+
+def test_an_import_error_in_a_command_module_surfaces(monkeypatch):
+    """Command modules are not plugins: a missing or broken one is a bug and must not be
+    skipped as "not written yet" (that would hide a typo)."""
+    from harness import cli
+
+    monkeypatch.setattr(cli, "COMMAND_MODULES", (*cli.COMMAND_MODULES, "harness.commands.nope"))
+    with pytest.raises(ModuleNotFoundError, match="harness.commands.nope"):
+        cli.build_parser()
