@@ -253,6 +253,7 @@ def audit(pairs: list, seed: int = 0, names: list[str] | None = None) -> dict:
         t = TRANSFORMS.get(name)
         todo = [p for p in pairs if applies_to(t, p)]
         applied = transform_pairs(t, todo, seed)
+        together = tuple(todo)  # what transform_pairs passes as TextContext.others
         checks = {inv: [0, 0, []] for inv in INVARIANTS}
         for pair in todo:
             prompt = _prompt_get(pair.prompt)[0]
@@ -261,7 +262,8 @@ def audit(pairs: list, seed: int = 0, names: list[str] | None = None) -> dict:
                 # must keep the invariants too (it may not be undone under another seed).
                 old = prompt if field == "prompt" else getattr(pair, field)
                 new = t.apply_text(old, field_rng(seed, t, pair, field),
-                                   TextContext(field, pair.subset, pair.key, prompt))
+                                   TextContext(field, pair.subset, pair.key, prompt,
+                                               others=together))
                 _check_field(checks, name, pair, field, old, new)
                 if field != "prompt" and pair.subset == "hep-js":
                     js_jobs.append((name, f"{pair.key} {field}", old, new, pair.prompt_text))

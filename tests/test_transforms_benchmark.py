@@ -22,6 +22,9 @@ PAIRS = [
      "rejected": "Quite far, honestly, maybe walk there.", "subset": "alpacaeval-easy", "id": "b1"},
     {"prompt": "Write a Python function `f(x)`.", "chosen": "    # add one\n    return x + 1\n",
      "rejected": "    return x\n", "subset": "hep-python", "id": "b2"},
+    # A second problem, so code_append_other has another solution to append to the first.
+    {"prompt": "Write a Python function `g(y)`.", "chosen": "    return 2 * y\n",
+     "rejected": "    return y\n", "subset": "hep-python", "id": "b3"},
 ]
 
 
@@ -39,7 +42,8 @@ def test_benchmark_prints_every_rule_transform(tmp_path, capsys):
         assert name in lines, name
     # pairs, both, one, undone, no-op, no-op rate
     assert lines["add_quotes"][1:7] == ["1", "1", "0", "0", "0", "0.0%"]
-    assert lines["code_minify"][1:7] == ["1", "1", "0", "0", "0", "0.0%"]
+    assert lines["code_minify"][1:7] == ["2", "2", "0", "0", "0", "0.0%"]
+    assert lines["code_append_other"][1:7] == ["2", "2", "0", "0", "0", "0.0%"]
     assert lines["math_answer_format"][1:7] == ["0", "0", "0", "0", "0", "n/a"]  # no math-prm
     # Only the rejected response has a swappable word ("maybe"): undone, not a no-op.
     assert lines["synonym_swap"][1:7] == ["1", "0", "0", "1", "0", "0.0%"]

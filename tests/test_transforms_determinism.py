@@ -34,9 +34,17 @@ def pair_for(name: str):
     return make_pair(DATA["pairs"][case["pair"]])
 
 
+def apply(name: str, seed: int, pair=None):
+    """``apply_to_pair`` on ``pair`` (default: the golden case's), transformed together with the
+    golden case's ``together`` pairs."""
+    case = next(c for c in DATA["cases"] if c["transform"] == name)
+    pair = pair or make_pair(DATA["pairs"][case["pair"]])
+    others = tuple(make_pair(DATA["pairs"][n]) for n in case.get("together", ()))
+    return apply_to_pair(TRANSFORMS.get(name), pair, seed, others=(pair, *others))
+
+
 def all_outputs(seeds=(0, 1, 7)) -> dict[str, list]:
-    return {name: [dataclasses.asdict(apply_to_pair(TRANSFORMS.get(name), pair_for(name), s)[0])
-                   for s in seeds] for name in RULE}
+    return {name: [dataclasses.asdict(apply(name, s)[0]) for s in seeds] for name in RULE}
 
 
 def digest(outputs: dict) -> str:
@@ -72,15 +80,13 @@ def test_same_output_in_a_fresh_process():
 
 @pytest.mark.parametrize("name", DETERMINISTIC)
 def test_deterministic_transforms_ignore_the_seed(name):
-    t, pair = TRANSFORMS.get(name), pair_for(name)
-    outputs = {json.dumps(dataclasses.asdict(apply_to_pair(t, pair, s)[0])) for s in range(5)}
+    outputs = {json.dumps(dataclasses.asdict(apply(name, s)[0])) for s in range(5)}
     assert len(outputs) == 1
 
 
 @pytest.mark.parametrize("name", RANDOM)
 def test_random_transforms_depend_on_the_seed(name):
-    t, pair = TRANSFORMS.get(name), pair_for(name)
-    outputs = [apply_to_pair(t, pair, s)[0] for s in range(8)]
+    outputs = [apply(name, s)[0] for s in range(8)]
     assert outputs[0] != outputs[1] or outputs[0] != outputs[2]
     assert len({json.dumps(dataclasses.asdict(o)) for o in outputs}) >= 3
 

@@ -3,7 +3,9 @@
 The cases live in ``tests/transform_cases/golden.json``: named input pairs (``pairs``) and a list
 of ``cases``, each ``{"transform", "pair", "seed", "expected": {field: value}, "note"}``. A field
 the transform edits but ``expected`` does not list must come back unchanged; fields it does not
-edit must always come back unchanged. Every expected value was produced by running the transform
+edit must always come back unchanged. An optional ``together`` lists the pairs transformed with
+it (``TextContext.others``; ``code_append_other`` draws another problem's code from them).
+Every expected value was produced by running the transform
 once and then read, against the transform's docstring, before it was written down (``note`` says
 what to look for).
 
@@ -41,6 +43,15 @@ DATA = load_cases()
 CASES = DATA["cases"]
 
 
+def run_case(case: dict, data: dict) -> tuple[PreferencePair, PreferencePair, bool]:
+    """(input pair, output pair, changed) of one case, with its ``together`` pairs."""
+    t = TRANSFORMS.get(case["transform"])
+    pair = make_pair(data["pairs"][case["pair"]])
+    others = tuple(make_pair(data["pairs"][name]) for name in case.get("together", ()))
+    new, changed = apply_to_pair(t, pair, case["seed"], others=(pair, *others))
+    return pair, new, changed
+
+
 def case_id(case: dict) -> str:
     return f"{case['transform']}-{case['pair']}-s{case['seed']}"
 
@@ -49,7 +60,8 @@ def test_case_file_is_well_formed():
     names = set(TRANSFORMS.names())
     for case in CASES:
         assert case["transform"] in names, f"golden case for unknown transform {case['transform']}"
-        assert case["pair"] in DATA["pairs"], f"golden case names unknown pair {case['pair']}"
+        for name in (case["pair"], *case.get("together", ())):
+            assert name in DATA["pairs"], f"golden case names unknown pair {name}"
         assert "expected" in case, f"{case_id(case)}: no expected output (run this file)"
         t = TRANSFORMS.get(case["transform"])
         assert set(case["expected"]) <= set(t.fields), case_id(case)
@@ -70,9 +82,7 @@ def test_every_rule_transform_has_a_golden_case():
 
 @pytest.mark.parametrize("case", CASES, ids=case_id)
 def test_golden(case):
-    t = TRANSFORMS.get(case["transform"])
-    pair = make_pair(DATA["pairs"][case["pair"]])
-    new, changed = apply_to_pair(t, pair, case["seed"])
+    pair, new, changed = run_case(case, DATA)
     assert changed
     for name in FIELDS:
         want = case["expected"].get(name, getattr(pair, name))
@@ -88,8 +98,7 @@ def _fill_missing() -> int:
         if "expected" in case:
             continue
         t = TRANSFORMS.get(case["transform"])
-        pair = make_pair(data["pairs"][case["pair"]])
-        new, _ = apply_to_pair(t, pair, case["seed"])
+        pair, new, _ = run_case(case, data)
         case["expected"] = {f: getattr(new, f) for f in t.fields
                             if getattr(new, f) != getattr(pair, f)}
         print(f"===== {case_id(case)}")

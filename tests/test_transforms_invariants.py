@@ -25,10 +25,9 @@ from conftest import shared_file
 
 from harness.data.schema import PreferencePair
 from harness.seeding import text_hash
-from transforms import TRANSFORMS, applies_to, apply_to_pair, transform_pair
+from transforms import TRANSFORMS, applies_to, apply_to_pair, transform_pair, transform_pairs
 from transforms import code as codelib
 from transforms.base import TextContext, field_rng
-from transforms.snippets import OTHER_CODE
 from transforms.text import numbers, protected_spans
 
 RB_FILE = "rewardbench/rewardbench_filtered.hf_schema.jsonl"
@@ -327,13 +326,38 @@ def test_code_comments_add_only_comments(name, lang, seed):
     assert all(line.lstrip().startswith(codelib.comment_prefix(lang) + " ") for line in extra)
 
 
+# Another problem per language, as RewardBench has it: the prompt quotes the signature, the
+# response is the body (Java's closes the method and the class).
+OTHER_PROBLEM = {
+    "python": ("`is_even(n: int) -> bool`", "    return n % 2 == 0\n"),
+    "js": ("`const isEven = (n)`", "  return n % 2 == 0;\n}\n"),
+    "go": ("`func IsEven(n int) bool`", "    return n%2 == 0\n}\n"),
+    "java": ("`public boolean isEven(int n)`", "        return n % 2 == 0;\n    }\n}\n"),
+    "cpp": ("`bool is_even(int n)`", "    return n % 2 == 0;\n}\n"),
+    "rust": ("`is_even(n:i32) -> bool`", "    return n % 2 == 0;\n}\n"),
+}
+
+
 @pytest.mark.parametrize("lang,seed", CODE_CASES)
-def test_code_append_other_keeps_the_code_as_a_prefix(lang, seed):
-    text = CODE[lang]
-    out = _code_out("code_append_other", lang, seed)
-    assert out.startswith(text)
-    assert out[len(text):].lstrip("\n") in OTHER_CODE[lang]
-    assert code_tokens(out, lang)[: len(code_tokens(text, lang))] == code_tokens(text, lang)
+def test_code_append_other_appends_another_problems_solution(lang, seed):
+    """The code appended is the other pair's signature and chosen body, after the whole response;
+    a pair transformed alone has no other problem and stays as it is."""
+    text, (sig, body) = CODE[lang], OTHER_PROBLEM[lang]
+    t = TRANSFORMS.get("code_append_other")
+    pair = PreferencePair(prompt="Write a function `f` to solve the following problem:\nCount.",
+                          chosen=text, rejected=text, subset=SUBSET[lang], id="mine")
+    other = PreferencePair(prompt=f"Write a function {sig} to solve the following problem:\n"
+                           "Is n even?", chosen=body, rejected=body, subset=SUBSET[lang], id="o")
+    new, changed = apply_to_pair(t, pair, seed, others=(pair, other))
+    appended = new.chosen[len(text):]
+    assert changed and new.chosen.startswith(text) and new.rejected == new.chosen
+    assert appended.startswith("\n") and appended.endswith(body)
+    assert sig.strip("`").split("(")[0].split()[-1] in appended  # the other function's name
+    assert code_tokens(new.chosen, lang)[: len(code_tokens(text, lang))] == code_tokens(text, lang)
+    if lang == "python":  # annotations dropped: they would run when the function is defined
+        assert appended.strip().startswith("def is_even(n):")
+        ast.parse("def f():\n" + new.chosen)
+    assert apply_to_pair(t, pair, seed) == (pair, False)
 
 
 @pytest.mark.parametrize("lang", sorted(CODE))
@@ -373,8 +397,8 @@ def test_code_transforms_on_real_hep_code():
     names = ("code_minify", "code_comment_bad", "code_comment_good", "code_append_other")
     for name in names:
         t = TRANSFORMS.get(name)
-        for pair in pairs:
-            new, changed = apply_to_pair(t, pair, 0)
+        for pair, applied in zip(pairs, transform_pairs(t, pairs, 0), strict=True):
+            new = applied.pair
             lang = codelib.language(pair.subset, pair.prompt_text, pair.chosen)
             for field in ("chosen", "rejected"):
                 old, out = getattr(pair, field), getattr(new, field)

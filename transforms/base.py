@@ -50,7 +50,9 @@ class TextContext:
     """What a transform may know besides the text: where it comes from.
 
     ``prompt`` is the pair's prompt as text (code transforms read the function signature from
-    it); ``generator`` is the text generator model-based transforms use (``None``: default).
+    it); ``generator`` is the text generator model-based transforms use (``None``: default);
+    ``others`` are the pairs transformed together with this one (``code_append_other`` draws
+    another problem's solution from them).
     """
 
     field: str
@@ -58,6 +60,7 @@ class TextContext:
     key: str = ""
     prompt: str = ""
     generator: Any = None
+    others: tuple[PreferencePair, ...] = ()
 
 
 TextFn = Callable[[str, random.Random, TextContext], str]
@@ -212,22 +215,23 @@ def _prompt_get(prompt: Any) -> tuple[str, int | None]:
     return prompt[-1]["content"], len(prompt) - 1
 
 
-def apply_to_pair(t: Transform, pair: PreferencePair, seed: int = 0, *,
-                  generator: Any = None) -> tuple[PreferencePair, bool]:
+def apply_to_pair(t: Transform, pair: PreferencePair, seed: int = 0, *, generator: Any = None,
+                  others: tuple[PreferencePair, ...] = ()) -> tuple[PreferencePair, bool]:
     """(transformed pair, whether it changed): ``transform_pair`` without the sides."""
-    applied = transform_pair(t, pair, seed, generator=generator)
+    applied = transform_pair(t, pair, seed, generator=generator, others=others)
     return applied.pair, applied.changed
 
 
 def transform_pair(t: Transform, pair: PreferencePair, seed: int = 0, *,
-                   generator: Any = None) -> Applied:
+                   generator: Any = None, others: tuple[PreferencePair, ...] = ()) -> Applied:
     """The pair after ``t``, each field transformed with its own RNG; an edit of one response
-    alone is undone unless ``t.one_sided`` (see the module docstring)."""
+    alone is undone unless ``t.one_sided`` (see the module docstring). ``others``: the pairs
+    transformed together with it (``TextContext.others``)."""
     prompt_text, prompt_index = _prompt_get(pair.prompt)
     updates: dict[str, Any] = {}
     for name in t.fields:
         text = prompt_text if name == "prompt" else getattr(pair, name)
-        ctx = TextContext(name, pair.subset, pair.key, prompt_text, generator)
+        ctx = TextContext(name, pair.subset, pair.key, prompt_text, generator, others)
         new = t.apply_text(text, field_rng(seed, t, pair, name), ctx)
         if not isinstance(new, str):
             raise TypeError(f"transform {t.name!r} returned {type(new).__name__}, not text")
@@ -258,7 +262,8 @@ def transform_pairs(t: Transform, pairs: list[PreferencePair], seed: int = 0, *,
         texts = [_prompt_get(p.prompt)[0] if name == "prompt" else getattr(p, name)
                  for p in pairs for name in t.fields]
         prefetch(texts, generator)
-    return [transform_pair(t, p, seed, generator=generator) for p in pairs]
+    together = tuple(pairs)
+    return [transform_pair(t, p, seed, generator=generator, others=together) for p in pairs]
 
 
 def apply_to_pairs(t: Transform, pairs: list[PreferencePair], seed: int = 0, *,

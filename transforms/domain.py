@@ -14,7 +14,8 @@ import re
 from harness.data.rewardbench import CODE_SUBSETS, MATH_SUBSETS, SAFETY_SUBSETS
 from transforms import code as codelib
 from transforms.base import TextContext, transform
-from transforms.snippets import JAILBREAKS, OTHER_CODE
+from transforms.other_code import candidates
+from transforms.snippets import JAILBREAKS
 
 CODE = {"subsets": CODE_SUBSETS}
 
@@ -227,18 +228,23 @@ def code_comment_good(text: str, rng: random.Random, ctx: TextContext) -> str:
 @transform("code_append_other", "domain", "responses", preserves="ranking", pair_draw=True,
            **CODE)
 def code_append_other(text: str, rng: random.Random, ctx: TextContext) -> str:
-    """Append a self-contained function that solves another problem, after the response's code.
+    """Append another HumanEvalPack problem's correct solution after the response's code.
 
-    The function (one of five per language in ``transforms.snippets``) is drawn once per pair,
-    so both responses get the same one and their lengths change alike. It is correct, top-level
-    and uses no imports or names of its own, so the original function's behaviour is unchanged;
-    it only adds irrelevant code (reWordBench's Append Other Code). Java gets a separate
-    top-level class, since the response closes its class. Exception to reWordBench: the code is
-    not another HumanEvalPack problem's solution (no offline copy of the complete programs).
+    reWordBench's Append Other Code: irrelevant code that leaves the original function's
+    behaviour alone. The other problem is one of the pairs transformed together (same hep-*
+    subset, another prompt and function name), its function rebuilt from its prompt's
+    signature and its chosen body (``transforms.other_code``, which also states what may not
+    compile). It is drawn once per
+    pair (``pair_draw``), so both responses get the same code and their lengths change alike.
+    No candidate (the pair transformed alone, an unknown language): the response is left as it
+    is, and the pair counts as unchanged.
     """
     lang = codelib.language(ctx.subset, ctx.prompt, text)
+    pool = candidates(ctx.subset, ctx.prompt, lang, ctx.others)
+    if not pool:
+        return text
     body = text if text.endswith("\n") else text + "\n"
-    return body + "\n" + rng.choice(OTHER_CODE[lang])
+    return body + "\n" + rng.choice(pool)
 
 
 # -- math -----------------------------------------------------------------------------------------
