@@ -1,5 +1,6 @@
 """Small file helpers shared by every writer: atomic writes so a killed run never leaves a
-half-written output behind, and canonical JSON for hashing."""
+half-written output behind, the one JSON and JSONL encoding of our outputs, and canonical JSON
+for hashing. (Input data files are read and validated by ``harness.data.loaders``.)"""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import json
 import os
 import re
 import tempfile
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +39,23 @@ def atomic_write_text(path: str | Path, text: str) -> None:
 
 def write_json(path: str | Path, data: Any) -> None:
     atomic_write_text(path, json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n")
+
+
+def jsonl_text(records: Iterable[Any]) -> str:
+    """Records as JSON lines, one per line, non-ASCII text kept as is."""
+    return "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records)
+
+
+def write_jsonl(path: str | Path, records: Iterable[Any]) -> None:
+    """Records as a JSONL file, written atomically (pandas reads it with
+    ``read_json(lines=True)``)."""
+    atomic_write_text(path, jsonl_text(records))
+
+
+def read_jsonl(path: str | Path) -> list[Any]:
+    """The records of a JSONL file this package wrote (blank lines skipped, no validation)."""
+    with open(path, encoding="utf-8") as handle:
+        return [json.loads(line) for line in handle if line.strip()]
 
 
 def canonical_json(data: Any) -> str:

@@ -14,12 +14,12 @@ skipped, never an error.
 
 from __future__ import annotations
 
-import json
 import statistics
 from itertools import combinations
 from pathlib import Path
 from typing import Any
 
+from harness.io import read_jsonl
 from harness.stats import (
     bootstrap_ci,
     compare,
@@ -47,8 +47,7 @@ def _records(entry: Entry, suite: str) -> list[dict[str, Any]]:
     path = Path(folder) / f"{suite}_items.jsonl" if folder else None
     if path is None or not path.is_file():
         return []
-    with path.open(encoding="utf-8") as handle:
-        return [json.loads(line) for line in handle if line.strip()]
+    return read_jsonl(path)
 
 
 def load_outcomes(entry: Entry) -> dict[str, Any]:

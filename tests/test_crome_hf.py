@@ -8,7 +8,6 @@ oracle and as approximate.
 
 from __future__ import annotations
 
-import json
 import re
 
 import pytest
@@ -16,6 +15,7 @@ import pytest
 from harness.cli import main
 from harness.data.loaders import write_pairs
 from harness.data.schema import PreferencePair
+from harness.io import read_jsonl
 
 pytestmark = pytest.mark.slow
 
@@ -41,7 +41,7 @@ def test_augment_with_the_hf_oracle(tmp_path, capsys):
     first = capsys.readouterr().out
     calls = int(re.search(r"oracle_calls\s*│\s*(\d+)", first).group(1))
     assert calls >= 2 + 4  # two rubric prompts, at least one rewrite per pair and direction
-    records = [json.loads(line) for line in (tmp_path / "a.jsonl").read_text().splitlines()]
+    records = read_jsonl(tmp_path / "a.jsonl")
     for record in records:
         assert record["oracle"] == "hf" and record["oracle_model"] == "smollm2-135m"
         assert record["approximate"] is True  # a 135M model stands in for the paper's Gemini

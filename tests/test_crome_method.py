@@ -3,8 +3,6 @@
 
 from __future__ import annotations
 
-import json
-
 from crome.augment import augment_pairs
 from crome.calls import OracleRunner
 from crome.method import RULES_APPROXIMATION, build
@@ -13,6 +11,7 @@ from harness.cli import main
 from harness.config import Config
 from harness.data.loaders import load_pairs, write_pairs
 from harness.data.schema import PreferencePair
+from harness.io import read_jsonl
 from harness.methods import METHODS
 
 
@@ -104,7 +103,7 @@ def test_augment_command_with_rules(tmp_path, capsys):
     text = capsys.readouterr().out
     assert "oracle rules (heuristics), approximate" in text
     assert "causal-degrade" in text and "neutral" in text
-    records = [json.loads(line) for line in out.read_text().splitlines()]
+    records = read_jsonl(out)
     assert {r["augmentation"] for r in records} == {"causal-degrade", "neutral"}
     assert all(r["id"].split("#")[0] in {str(i) for i in range(6)} for r in records)
     assert len(load_pairs(str(out))) == len(records)  # readable by the shared loader

@@ -15,7 +15,7 @@ from conftest import REPO, shared_file
 from harness.config import Config
 from harness.data.loaders import load_pairs
 from harness.evaluate import evaluate_model
-from harness.io import slug, write_json
+from harness.io import read_jsonl, slug, write_json, write_jsonl
 from harness.scoring.reward_model import LengthRewardModel, RewardModel
 from harness.suites.diagnostics import diagnose, markdown_features, response_lengths
 from leaderboards.paired import comparison_pairs
@@ -144,7 +144,7 @@ def test_eval_diagnostics_command(tmp_path):
     assert d["length_unit"] == "characters" and d["length_reliance"]["spearman"] == 1.0
     assert d["accuracy_when_chosen_longer"]["accuracy"] == 1.0
     assert d["accuracy_when_chosen_shorter"]["accuracy"] == 0.0
-    items = [json.loads(line) for line in (out / "diagnostics_items.jsonl").open()]
+    items = read_jsonl(out / "diagnostics_items.jsonl")
     assert len(items) == d["n"]
     assert {"key", "correct", "chosen_length", "rejected_length", "chosen_markdown"} <= set(
         items[0])
@@ -203,7 +203,7 @@ def test_comparison_pairs_method_vs_method_then_references():
 def _write_reword(folder, original, transformed):
     records = [{"transform": "t1", "key": f"k/{i}", "original_correct": o, "correct": t}
                for i, (o, t) in enumerate(zip(original, transformed, strict=True))]
-    (folder / "reword_items.jsonl").write_text("".join(json.dumps(r) + "\n" for r in records))
+    write_jsonl(folder / "reword_items.jsonl", records)
     drop = (sum(original) - sum(transformed)) / len(original)
     return {"transforms": {"t1": {"accuracy": sum(transformed) / len(original), "drop": drop}},
             "mean_drop": drop}

@@ -17,6 +17,7 @@ import torch
 
 from harness.config import Config, ConfigError
 from harness.data.schema import PreferencePair
+from harness.io import read_jsonl
 from harness.models.backbones import load_tokenizer, seeded_init
 from harness.registry import RegistryError
 from harness.scoring.causal import CausalLM
@@ -335,8 +336,7 @@ def test_smollm2_dpo_against_itself_is_zero_on_rewardbench(tmp_path):
     out = tmp_path / "dpo"
     assert main(["eval", "--model", "dpo:smollm2-135m", "--ref", "smollm2-135m", "--limit", "6",
                  "--out", str(out), "--set", "eval.bootstrap=10"]) == 0
-    for line in (out / "rewardbench_items.jsonl").read_text().splitlines():
-        record = json.loads(line)
+    for record in read_jsonl(out / "rewardbench_items.jsonl"):
         assert record["chosen_score"] == record["rejected_score"] == 0.0
 
 

@@ -14,6 +14,7 @@ from harness.data.loaders import parse_records
 from harness.data.rmbench import load_rmbench
 from harness.data.schema import DataError
 from harness.evaluate import evaluate_model
+from harness.io import read_jsonl, write_jsonl
 from harness.scoring.reward_model import RewardModel
 
 
@@ -39,7 +40,7 @@ EXPECTED = {"easy": 0.5, "normal": 1 / 6, "hard": 1 / 6, "average": 5 / 18}
 
 
 def _write(path, records):
-    path.write_text("".join(json.dumps(r) + "\n" for r in records))
+    write_jsonl(path, records)
     return path
 
 
@@ -65,7 +66,7 @@ def test_hand_worked_two_prompts_with_the_length_reference(tmp_path):
     assert result["ties"] == 2
     low, high = result["hard"]["ci"]
     assert low <= 1 / 6 <= high
-    records = [json.loads(line) for line in (tmp_path / "out" / "rmbench_items.jsonl").open()]
+    records = read_jsonl(tmp_path / "out" / "rmbench_items.jsonl")
     assert len(records) == 18 and len({r["key"] for r in records}) == 18
     hard = [r for r in records if r["difficulty"] == "hard" and r["correct"]]
     assert [(r["prompt_key"], r["chosen_style"], r["rejected_style"]) for r in hard] == [
@@ -136,7 +137,7 @@ def test_length_reference_on_shared_data_matches_an_independent_count(tmp_path):
     """The suite's hard accuracy of the length reference equals a direct count of (chosen i,
     rejected j > i) where the chosen answer has more characters, averaged as RM-Bench does."""
     folder = shared_file("rmbench")
-    records = [json.loads(line) for f in sorted(folder.glob("*.jsonl")) for line in f.open()]
+    records = [r for f in sorted(folder.glob("*.jsonl")) for r in read_jsonl(f)]
     by_domain: dict[str, list[float]] = {}
     for r in records:
         hard = [len(r["chosen"][i]) > len(r["rejected"][j])

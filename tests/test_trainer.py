@@ -18,6 +18,7 @@ from safetensors.torch import load_file
 from harness.config import Config
 from harness.data.loaders import write_pairs
 from harness.data.schema import PreferencePair
+from harness.io import read_jsonl
 
 TINY = ["model.max_length=64", "train.batch_size=4", "train.lr=1e-4", "data.heldout_size=8",
         "train.warmup_ratio=0"]
@@ -67,7 +68,7 @@ def test_train_learns_and_writes_outputs(tmp_path, data_file):
     config = _config(**{"data.train": str(data_file), "train.epochs": "3"})
     result = train_method("vanilla", config, tmp_path, show_progress=False)
     assert result.pairs == 40 and result.steps == 30
-    heldout = [json.loads(line) for line in (tmp_path / "heldout.jsonl").open()]
+    heldout = read_jsonl(tmp_path / "heldout.jsonl")
     assert len(heldout) == 8
     meta = json.loads((tmp_path / "model" / "crome_bench.json").read_text())
     assert meta["identity"]["config"] == config.training_hash()

@@ -7,7 +7,6 @@ changed by appended text, and the ``reword`` suite taking its drop on both-side 
 
 from __future__ import annotations
 
-import json
 import re
 import sys
 
@@ -16,6 +15,7 @@ from conftest import REPO
 
 from harness.config import Config
 from harness.data.schema import PreferencePair
+from harness.io import read_jsonl, write_jsonl
 from harness.suites.base import EvalContext
 from transforms import TRANSFORMS, apply_to_pair, transform, transform_pair
 from transforms.base import Transform
@@ -191,7 +191,7 @@ def test_reword_drop_is_on_both_side_pairs(tmp_path):
         pair("It is a large house.", "Nope, nothing here at all today.", i="r3"),
     ]
     source = tmp_path / "rb.jsonl"
-    source.write_text("".join(json.dumps(p.to_record()) + "\n" for p in rows))
+    write_jsonl(source, [p.to_record() for p in rows])
     config = Config()
     config.set("eval.transforms=synonym_swap")
     ctx = EvalContext(rm=None, scorer=LengthScorer(), config=config, out_dir=tmp_path,
@@ -201,7 +201,7 @@ def test_reword_drop_is_on_both_side_pairs(tmp_path):
     assert (entry["n"], entry["n_both"], entry["neither"]["n"]) == (3, 2, 1)
     assert entry["original"] == 0.5  # r1 right, r2 wrong: r3 (wrong) is not mixed in
     assert entry["neither"]["accuracy"] == 0.0
-    records = [json.loads(line) for line in (tmp_path / "reword_items.jsonl").open()]
+    records = read_jsonl(tmp_path / "reword_items.jsonl")
     assert [r["sides"] for r in records] == ["both", "both", "neither"]
 
 

@@ -8,7 +8,6 @@ replaced by a stand-in except in ``test_real_minilm_similarity_filter``, which l
 from __future__ import annotations
 
 import dataclasses
-import json
 
 import pytest
 
@@ -16,6 +15,7 @@ import transforms.generators as generators
 import transforms.model_based as mb
 from harness.cli import main
 from harness.data.schema import PreferencePair
+from harness.io import read_jsonl, write_jsonl
 from transforms import TRANSFORMS, applies_to, apply_to_pairs, transform_pairs
 from transforms.generators import GENERATORS, GenerationCache, cache_path
 
@@ -197,10 +197,10 @@ def test_cli_applies_a_model_transform(cache, fake_sim, tmp_path, capsys):
     pairs = [pair("Delivery usually takes 12 days.", "It costs $5 and is quick.", 0),
              pair("Keep the 3 keys safe.", "Call me at noon.", 1),
              pair("a", "b", 2, subset="hep-python")]
-    source.write_text("".join(json.dumps(dataclasses.asdict(p)) + "\n" for p in pairs))
+    write_jsonl(source, [dataclasses.asdict(p) for p in pairs])
     assert main(["transforms", "apply", "--transform", "paraphrase", "--generator", "fake-test",
                  "--input", str(source), "--output", str(out)]) == 0
-    records = [json.loads(line) for line in out.read_text().splitlines()]
+    records = read_jsonl(out)
     assert [(r["id"], r["changed"]) for r in records] == [("m0", True), ("m1", False)]
     assert records[0]["chosen"] == "Shipping normally needs 12 days."
     printed = capsys.readouterr().out
@@ -251,7 +251,7 @@ def test_reword_takes_model_pairs_as_a_whole_and_counts_rejections(cache, fake_s
     pairs = [pair("Delivery usually takes 12 days.", "It costs $5 and is quick.", 0),
              pair("Delivery usually takes 12 days.", "Keep the 3 keys safe.", 1)]
     source = tmp_path / "rb.jsonl"
-    source.write_text("".join(json.dumps(dataclasses.asdict(p)) + "\n" for p in pairs))
+    write_jsonl(source, [dataclasses.asdict(p) for p in pairs])
 
     class LengthScorer:
         def score_pairs(self, items):

@@ -18,6 +18,7 @@ import pytest
 from conftest import REPO
 
 from harness.cli import main
+from harness.io import read_jsonl, write_jsonl
 from harness.registry import RegistryError
 from transforms import CATEGORIES, TRANSFORMS, Transform, transform
 
@@ -41,12 +42,8 @@ PAIRS = [
 
 
 def write_pairs(path, pairs=PAIRS) -> str:
-    path.write_text("".join(json.dumps(p) + "\n" for p in pairs), encoding="utf-8")
+    write_jsonl(path, pairs)
     return str(path)
-
-
-def read_jsonl(path) -> list[dict]:
-    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
 
 
 def listing(capsys) -> list[dict]:

@@ -19,7 +19,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from harness.data.loaders import load_pairs
-from harness.io import atomic_write_text
+from harness.io import write_jsonl
 from harness.progress import progress_bar
 
 NOOP_LIMIT = 0.10
@@ -87,25 +87,23 @@ def run_apply(args: argparse.Namespace) -> int:
     chosen = selected(args.transform)
     pairs = load_pairs(args.input, limit=args.limit)
     generator = make_generator(args.generator) if any(t.kind == "model" for t in chosen) else None
-    lines, stats = [], []
+    records, stats = [], []
     with progress_bar() as progress:
         task = progress.add_task("transforms", total=len(chosen))
         for t in chosen:
             progress.update(task, description=t.name)
             todo = [p for p in pairs if applies_to(t, p)]
             done = transform_pairs(t, todo, args.seed, generator=generator)
-            for a in done:
-                lines.append(json.dumps({**a.pair.to_record(), "transform": t.name,
-                                         "changed": a.changed, "sides": a.sides},
-                                        ensure_ascii=False) + "\n")
+            records += [{**a.pair.to_record(), "transform": t.name, "changed": a.changed,
+                         "sides": a.sides} for a in done]
             rejected = None
             if hasattr(t, "rejections"):
                 texts = [getattr(p, f) for p in todo for f in t.fields if f != "prompt"]
                 rejected = t.rejections(texts, generator)
             stats.append((t, len(todo), side_counts(done), rejected))
             progress.advance(task)
-    atomic_write_text(args.output, "".join(lines))
-    table = Table(title=f"{len(lines)} transformed pairs -> {args.output}")
+    write_jsonl(args.output, records)
+    table = Table(title=f"{len(records)} transformed pairs -> {args.output}")
     for column in ("transform", "kind", "pairs", "both", "one", "neither", "undone",
                    "no-op rate"):
         table.add_column(column)

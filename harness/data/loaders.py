@@ -320,11 +320,9 @@ def load_pairs(
 
 def write_pairs(pairs: list[PreferencePair], path: str | Path) -> None:
     """Write pairs as JSONL atomically (a temporary file renamed into place)."""
-    from harness.io import atomic_write_text
+    from harness.io import write_jsonl
 
-    atomic_write_text(
-        path, "".join(json.dumps(p.to_record(), ensure_ascii=False) + "\n" for p in pairs)
-    )
+    write_jsonl(path, (p.to_record() for p in pairs))
 
 
 def _unrecognised(source: str, line: int, record: dict) -> list[Problem]:

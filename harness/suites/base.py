@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -11,7 +10,6 @@ from typing import Any
 
 from harness.config import Config
 from harness.data.schema import PreferencePair
-from harness.io import atomic_write_text
 from harness.registry import Registry
 from harness.scoring.reward_model import RewardModel
 from harness.scoring.scorer import Scorer
@@ -63,11 +61,6 @@ def stratified_sample(pairs: list[PreferencePair], limit: int | None, seed: int
     for subset, indices in groups.items():
         chosen.extend(rng_for(seed, "stratified", str(subset)).sample(indices, quota[subset]))
     return [pairs[i] for i in sorted(chosen)]
-
-
-def write_records(path: Path, records: list[dict[str, Any]]) -> None:
-    """Per-item records as JSONL (pandas reads them with ``read_json(lines=True)``)."""
-    atomic_write_text(path, "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records))
 
 
 def pair_outcomes(chosen: list[float], rejected: list[float]) -> tuple[list[int], list[int]]:

@@ -26,6 +26,7 @@ from typing import Any
 from harness.cues import MARKDOWN_FEATURES, markdown_features
 from harness.data.loaders import load_pairs
 from harness.data.rewardbench import section_of
+from harness.io import write_jsonl
 from harness.scoring.reward_model import RewardModel
 from harness.stats import accuracy_with_ci, spearman_with_ci
 from harness.suites.base import (
@@ -34,7 +35,6 @@ from harness.suites.base import (
     Suite,
     pair_outcomes,
     stratified_sample,
-    write_records,
 )
 
 
@@ -118,7 +118,7 @@ def run(ctx: EvalContext) -> dict:
     result = diagnose(chosen, rejected, chosen_len, rejected_len, chosen_md, rejected_md,
                       ctx.config.seed)
     correct, ties = pair_outcomes(chosen, rejected)
-    write_records(ctx.out_dir / "diagnostics_items.jsonl", [
+    write_jsonl(ctx.out_dir / "diagnostics_items.jsonl", [
         {"key": p.key, "subset": p.subset, "chosen_score": c, "rejected_score": r,
          "correct": k, "tie": t, "chosen_length": cl, "rejected_length": rl,
          "chosen_markdown": sorted(cmd), "rejected_markdown": sorted(rmd)}

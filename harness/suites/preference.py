@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from harness.data.loaders import load_pairs
+from harness.io import write_jsonl
 from harness.stats import accuracy_with_ci
 from harness.suites.base import (
     SUITES,
@@ -11,7 +12,6 @@ from harness.suites.base import (
     Suite,
     pair_outcomes,
     positional_consistency,
-    write_records,
 )
 
 
@@ -21,7 +21,7 @@ def run(ctx: EvalContext) -> dict:
     chosen, rejected, stats = ctx.scorer.score_pairs(pairs)
     correct, ties = pair_outcomes(chosen, rejected)
     consistent = stats.get("consistent") or [None] * len(pairs)
-    write_records(ctx.out_dir / "preference_items.jsonl", [
+    write_jsonl(ctx.out_dir / "preference_items.jsonl", [
         {"key": p.key, "chosen_score": c, "rejected_score": r, "correct": k, "tie": t,
          **({} if o is None else {"consistent": o})}
         for p, c, r, k, t, o in zip(pairs, chosen, rejected, correct, ties, consistent,

@@ -15,6 +15,7 @@ from collections import defaultdict
 from harness.data.loaders import load_pairs
 from harness.data.rewardbench import SECTIONS, section_of
 from harness.data.schema import DataError, Problem
+from harness.io import write_jsonl
 from harness.stats import accuracy_with_ci
 from harness.suites.base import (
     SUITES,
@@ -23,7 +24,6 @@ from harness.suites.base import (
     pair_outcomes,
     positional_consistency,
     stratified_sample,
-    write_records,
 )
 
 
@@ -95,7 +95,7 @@ def run(ctx: EvalContext) -> dict:
     chosen, rejected, stats = ctx.scorer.score_pairs(pairs)
     correct, ties = pair_outcomes(chosen, rejected)
     consistent = stats.get("consistent") or [None] * len(pairs)
-    write_records(ctx.out_dir / "rewardbench_items.jsonl", [
+    write_jsonl(ctx.out_dir / "rewardbench_items.jsonl", [
         {"key": p.key, "subset": p.subset, "section": section_of(p.subset),
          "chosen_score": c, "rejected_score": r, "correct": k, "tie": t,
          **({} if o is None else {"consistent": o})}

@@ -17,8 +17,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from harness.data.rewardbench import section_of
+from harness.io import write_jsonl
 from harness.stats import accuracy_with_ci, paired_bootstrap_diff
-from harness.suites.base import SUITES, EvalContext, Suite, pair_outcomes, write_records
+from harness.suites.base import SUITES, EvalContext, Suite, pair_outcomes
 from harness.suites.rewardbench import load_rewardbench
 
 
@@ -87,7 +88,7 @@ def run(ctx: EvalContext) -> dict:
                         "rejected_score": rs}
                        for i, o, t, a, cs, rs in zip(idx, orig, trans, applied, c, r,
                                                      strict=True))
-    write_records(ctx.out_dir / "reword_items.jsonl", records)
+    write_jsonl(ctx.out_dir / "reword_items.jsonl", records)
     drops = [e["drop"] for e in results.values() if e["drop"] is not None]
     return {"transforms": results, "mean_drop": sum(drops) / len(drops) if drops else None,
             "n": len(pairs), "data": source}

@@ -29,6 +29,7 @@ from typing import Any
 from harness.data.rmbench import DOMAINS, STYLES, load_rmbench
 from harness.data.schema import PreferencePair, StyledItem
 from harness.figures import save_figure
+from harness.io import write_jsonl
 from harness.stats import accuracy_with_ci
 from harness.suites.base import (
     SUITES,
@@ -37,7 +38,6 @@ from harness.suites.base import (
     pair_outcomes,
     positional_consistency,
     stratified_sample,
-    write_records,
 )
 
 CELLS = [(i, j) for i in range(len(STYLES)) for j in range(len(STYLES))]
@@ -114,7 +114,7 @@ def run(ctx: EvalContext) -> dict[str, Any]:
                         "chosen_score": chosen[n], "rejected_score": rejected[n],
                         "correct": correct[n], "tie": ties[n],
                         **({} if consistent[n] is None else {"consistent": consistent[n]})})
-    write_records(ctx.out_dir / "rmbench_items.jsonl", records)
+    write_jsonl(ctx.out_dir / "rmbench_items.jsonl", records)
     cells = [[[correct[p * len(CELLS) + i * len(STYLES) + j] for j in range(len(STYLES))]
               for i in range(len(STYLES))] for p in range(len(items))]
     result = summarise([it.domain for it in items], cells, ctx.config.seed)

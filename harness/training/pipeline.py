@@ -22,7 +22,7 @@ from pathlib import Path
 from harness.config import Config, ConfigError
 from harness.data.loaders import load_pairs, write_pairs
 from harness.data.schema import PreferencePair
-from harness.io import write_json
+from harness.io import read_jsonl, write_json
 from harness.methods import METHODS, FilterScores
 from harness.training.batches import split_heldout, steps_for
 from harness.training.trainer import TrainResult, train_reward_model
@@ -82,8 +82,7 @@ def check_folder(out: Path, inputs: dict, heldout: list[PreferencePair]) -> None
     old = out / "heldout.jsonl"
     if old.exists():  # a folder from before inputs.json: its held-out split must match
         now = [canonical_json(p.to_record()) for p in heldout]
-        then = [canonical_json(json.loads(line)) for line in
-                old.read_text(encoding="utf-8").splitlines() if line.strip()]
+        then = [canonical_json(record) for record in read_jsonl(old)]
         if now != then:
             raise RunConflict(f"{out} holds a model trained on other data (its held-out split "
                               "differs); choose another --out")
