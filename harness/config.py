@@ -25,6 +25,8 @@ from harness.io import canonical_json, sha256_of
 Precision = typing.Literal["auto", "fp32", "bf16"]
 # How much training each method gets; see TrainConfig.budget.
 Budget = typing.Literal["epochs", "steps"]
+# lm-eval's two GSM8K answer filters (harness.bon.gsm8k.FILTERS).
+GSM8KFilter = typing.Literal["flexible-extract", "strict-match"]
 
 
 class ConfigError(ValueError):
@@ -198,16 +200,18 @@ class EvalConfig:
 
 @dataclass
 class BonConfig:
-    """Best-of-N (``harness bon``, and ``harness run`` when ``eval.suites`` names
-    ``wildguard_bon``/``gsm8k_bon``). The defaults are sized for the default ``harness run`` on 2
-    CPU cores: 8 prompts x 4 samples x 96 tokens per suite, about a minute with SmolLM2-135M."""
+    """Best-of-N (``harness bon``, and ``harness run`` when ``eval.suites`` names best-of-N
+    suites): every knob of it, the ``harness bon`` flags included (they are generated from these
+    fields). The defaults are sized for the default ``harness run`` on 2 CPU cores: 8 prompts x
+    4 samples x 96 tokens per suite, about a minute with SmolLM2-135M."""
 
     policy: str = field(
         default="smollm2-135m", metadata={"help": "sampler: a backbone, dir, Hub id or vllm:MODEL"}
     )
     judge: str = field(
         default="keywords",
-        metadata={"help": "keywords (refusal by keywords, approximate) | wildguard[:PATH]"},
+        metadata={"help": "safety judge: keywords (refusal by keywords, approximate) | "
+                          "wildguard | wildguard:PATH"},
     )
     n_max: int = field(
         default=4, metadata={"help": "samples per prompt; curves at n = 1, 2, 4, ... n_max "
@@ -217,10 +221,17 @@ class BonConfig:
         default=8, metadata={"help": "seeded stratified prompts per suite (0 = all; 8 keeps the "
                                      "default run within 10 minutes on 2 cores)"}
     )
-    temperature: float = 0.8
+    temperature: float = field(default=0.8, metadata={"help": "sampling temperature (0 = "
+                                                               "greedy)"})
+    top_p: float = field(default=1.0, metadata={"help": "nucleus sampling (1 = off)"})
     max_new_tokens: int = field(
         default=96, metadata={"help": "tokens per sample (96 sized for the 2-core default run)"}
     )
+    batch_size: int = field(default=16, metadata={"help": "prompts per policy generate call"})
+    gsm8k_filter: GSM8KFilter = field(
+        default="flexible-extract",
+        metadata={"help": "lm-eval's GSM8K answer extraction: flexible-extract (last number) | "
+                          "strict-match ('#### N')"})
 
 
 @dataclass
@@ -281,6 +292,15 @@ class Config:
         except tomllib.TOMLDecodeError:
             value = raw
         self.set_value(key.strip(), value)
+
+    def get_value(self, key: str) -> Any:
+        """The value at a dotted key (``data.gsm8k``); unknown keys get a did-you-mean error."""
+        value: Any = self
+        for part in key.split("."):
+            if not dataclasses.is_dataclass(value) or part not in _field_names(value):
+                raise _unknown_field(key)
+            value = getattr(value, part)
+        return value
 
     def set_value(self, key: str, value: Any) -> None:
         *parents, leaf = key.split(".")

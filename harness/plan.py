@@ -203,27 +203,26 @@ def eval_plan(models: list[str], suites: list[str], config: Config,
     return lines
 
 
-def bon_plan(settings) -> list[str]:
-    """Best-of-N: prompts, samples to generate, RM forward passes, judge calls (bounds)."""
-    from harness.bon.suites import n_grid
+def bon_plan(job) -> list[str]:
+    """Best-of-N (a ``harness.bon.runner.BonJob``): prompts, samples to generate, RM forward
+    passes, judge calls (bounds)."""
+    from harness.bon.metrics import n_grid
 
-    lines = [f"best-of-N with policy {settings.policy}, n up to {settings.n_max}, judge "
-             f"{settings.judge}"]
-    for suite in settings.suites:
-        source = settings.data.get(suite)
-        n = records(source) if source else None
-        if n is not None and settings.limit:
-            n = min(n, settings.limit)
-        samples = _mul(n, settings.n_max)
-        picks = None if n is None else min(samples, n * len(settings.models)
-                                           * len(n_grid(settings.n_max)))
-        judge = (f"; judge calls up to {_n(picks)} (each distinct pick once)"
-                 if suite == "wildguard_bon" else
-                 "; answers checked against GSM8K's (no judge)")
-        lines.append(f"  {suite} on {source}: {_n(n)} prompts x {settings.n_max} samples = "
-                     f"{_n(samples)} generations of up to {settings.params.max_new_tokens} "
-                     f"tokens (a pool already on disk is reused); {_n(samples)} forward passes "
-                     f"per RM x {len(settings.models)} RMs{judge}")
+    b = job.bon
+    lines = [f"best-of-N with policy {b.policy}, n up to {b.n_max}, judge {b.judge}"]
+    for suite in job.suites:
+        source = job.source(suite)
+        n = records(source)
+        if n is not None and job.limit:
+            n = min(n, job.limit)
+        samples = _mul(n, b.n_max)
+        picks = None if n is None else min(samples, n * len(job.models) * len(n_grid(b.n_max)))
+        judge = (f"; judge calls up to {_n(picks)} (each distinct pick once)" if suite.judged
+                 else "; answers checked against the references (no judge)")
+        lines.append(f"  {suite.name} on {source}: {_n(n)} prompts x {b.n_max} samples = "
+                     f"{_n(samples)} generations of up to {b.max_new_tokens} tokens (a pool "
+                     f"already on disk is reused); {_n(samples)} forward passes per RM x "
+                     f"{len(job.models)} RMs{judge}")
     return lines
 
 
@@ -231,9 +230,8 @@ def run_plan(config: Config, methods: list[str], forms: list[str], eval_models: 
              store) -> list[str]:
     """``harness run``: training per method and form, evaluation of every RM, best-of-N, with
     the steps this run folder has already finished."""
-    from types import SimpleNamespace
-
-    from harness.bon.suites import SUITES as BON_SUITES
+    from harness.bon.runner import BonJob
+    from harness.bon.suites import BON_SUITES
     from harness.methods import METHODS
 
     def done(step: str) -> str:
@@ -268,13 +266,9 @@ def run_plan(config: Config, methods: list[str], forms: list[str], eval_models: 
     finished = [rm for rm in rms if store.done(f"eval/{slug(rm)}") is not None]
     if finished:
         lines.append(f"  evaluation already done for: {', '.join(finished)}")
-    bon = [s for s in config.eval.suites if s in BON_SUITES]
-    if bon:
-        b = config.bon
-        lines += bon_plan(SimpleNamespace(
-            suites=bon, models=rms, policy=b.policy, judge=b.judge, n_max=b.n_max,
-            limit=b.limit or None, params=SimpleNamespace(max_new_tokens=b.max_new_tokens),
-            data={"wildguard_bon": config.data.wildguard, "gsm8k_bon": config.data.gsm8k}))
+    job = BonJob.of_run(config, rms)
+    if job is not None:
+        lines += bon_plan(job)
     return lines
 
 
@@ -351,9 +345,9 @@ def _plan_eval(args: argparse.Namespace) -> int:
 
 
 def _plan_bon(args: argparse.Namespace) -> int:
-    from harness.commands.bon import settings_from_args
+    from harness.commands.bon import job_from_args
 
-    return print_plan(bon_plan(settings_from_args(args)))
+    return print_plan(bon_plan(job_from_args(args)))
 
 
 def _plan_augment(args: argparse.Namespace) -> int:

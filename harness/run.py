@@ -9,15 +9,15 @@ pairs; then best-of-N when its suites are asked for; then the leaderboard.
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from harness.bon.suites import SUITES as BON_SUITES
+from harness.bon.report import for_model
+from harness.bon.runner import BonJob, run_bon, sampling_progress
 from harness.config import Config
 from harness.evaluate import evaluate_model
-from harness.io import sha256_of, slug, write_json
+from harness.io import slug, write_json
 from harness.methods import METHODS
 from harness.runstore import RunStore
 from harness.training.pipeline import train_method
@@ -103,18 +103,15 @@ def run_all(config: Config, methods: list[str], store: RunStore, *,
         # a checkpoint's own form wins over the config's (load_reward_model), so report it
         entries.append({"name": name, **info, "form": metrics.get("form", info["form"]),
                         "metrics": metrics})
-    bon_suites = [s for s in config.eval.suites if s in BON_SUITES]
-    if bon_suites:
-        models = list(dict.fromkeys(model for _, model, _ in rms))  # an RM listed twice: once
-        settings = bon_settings(config, bon_suites, models)
+    job = BonJob.of_run(config, [model for _, model, _ in rms])
+    if job is not None:
         # Keyed by its settings (models included): a rerun that adds RMs or a form runs it
         # again; the sample pool and the scores are cached, so only new RMs cost anything.
-        key = sha256_of(dataclasses.asdict(settings))[:12]
-        bon = store.step(f"bon/{key}", lambda: _bon(settings, store, bon_loaders,
-                                                     show_progress))
-        record_judge(store, bon)
+        bon = store.step(f"bon/{job.key()}", lambda: _bon(job, store, bon_loaders,
+                                                           show_progress))
+        record_judge(store, job, bon)
         for entry, (_, model, _) in zip(entries, rms, strict=True):
-            entry["metrics"]["bon"] = bon_of(bon, model)
+            entry["metrics"]["bon"] = for_model(bon, model)
     card = store.card()
     results = {"run": store.root.name, "config_hash": config.hash(), "command": card["command"],
                "entries": entries}
@@ -122,57 +119,23 @@ def run_all(config: Config, methods: list[str], store: RunStore, *,
     return results
 
 
-def bon_settings(config: Config, suites: list[str], models: list[str]):
-    """``harness bon``'s settings from the run's config: data from ``config.data``, sampling and
-    judging from ``config.bon``, RM input length from ``config.model``."""
-    from harness.bon.policies import GenParams
-    from harness.bon.runner import BonSettings
-
-    bon = config.bon
-    return BonSettings(
-        suites=suites, models=models,
-        data={"wildguard_bon": config.data.wildguard, "gsm8k_bon": config.data.gsm8k},
-        policy=bon.policy, judge=bon.judge, n_max=bon.n_max, limit=bon.limit or None,
-        seed=config.seed,
-        params=GenParams(temperature=bon.temperature, max_new_tokens=bon.max_new_tokens),
-        max_length=config.model.max_length, batch_tokens=config.eval.batch_tokens,
-        precision=config.eval.precision, form=config.model.form)
-
-
-def _bon(settings: Any, store: RunStore, loaders: dict[str, Callable[..., Any]] | None,
+def _bon(job: BonJob, store: RunStore, loaders: dict[str, Callable[..., Any]] | None,
          show_progress: bool) -> dict[str, Any]:
-    from harness.bon.runner import run_bon
-    from harness.commands.bon import generation_progress
-
-    with generation_progress(show_progress) as progress:
-        return run_bon(settings, store.path("bon"), progress=progress, **(loaders or {}))
+    with sampling_progress(show_progress) as progress:
+        return run_bon(job, store.path("bon"), progress=progress, **(loaders or {}))
 
 
-def bon_of(metrics: dict[str, Any], model: str) -> dict[str, Any]:
-    """One RM's share of the best-of-N metrics: the shared settings, and per suite what the
-    numbers mean (judge, filter, prompt counts) beside this RM's curves (n -> metric -> rate)."""
-    settings = metrics["settings"]
-    out: dict[str, Any] = {
-        "ns": metrics["ns"], "policy": settings["policy"], "n_max": settings["n_max"],
-        "limit": settings["limit"], "seed": settings["seed"], "params": settings["params"],
-        "model": model}
-    for suite in BON_SUITES:
-        if suite in metrics:
-            info = {k: v for k, v in metrics[suite].items() if k != "models"}
-            out[suite] = {**info, "curves": metrics[suite]["models"][model]}
-    return out
-
-
-def record_judge(store: RunStore, bon: dict[str, Any]) -> None:
+def record_judge(store: RunStore, job: BonJob, bon: dict[str, Any]) -> None:
     """The run card names the best-of-N judge, and calls the keyword judge approximate."""
-    safety = bon.get("wildguard_bon")
-    if not safety:
+    judged = [bon["suites"][s.name]["info"] for s in job.suites if s.judged]
+    if not judged:
         return
-    store.update_card(judge={"spec": bon["settings"]["judge"], "name": safety["judge"],
-                             "label": safety["judge_label"],
-                             "fingerprint": safety["judge_fingerprint"],
-                             "attack_success": safety["attack_success"]})
-    if safety["judge_label"] == "refusal by keywords":
+    info = judged[0]
+    store.update_card(judge={"spec": job.bon.judge, "name": info["judge"],
+                             "label": info["judge_label"],
+                             "fingerprint": info["judge_fingerprint"],
+                             "attack_success": info["attack_success"]})
+    if info["judge_label"] == "refusal by keywords":
         store.update_card(approximate=[KEYWORDS_NOTE])
 
 

@@ -79,6 +79,8 @@ def check_numbers(config: Config) -> None:
             ("bon.limit", config.bon.limit, 0, None, False),
             ("bon.temperature", config.bon.temperature, 0.0, None, False),
             ("bon.max_new_tokens", config.bon.max_new_tokens, 1, None, False),
+            ("bon.top_p", config.bon.top_p, 0.0, 1.0, True),
+            ("bon.batch_size", config.bon.batch_size, 1, None, False),
             ("eval.bootstrap", config.eval.bootstrap, 0, None, False)):
         _check_range(key, value, low, high, above=above)
 
@@ -131,7 +133,7 @@ def check_settings(config: Config) -> None:
 
 
 def known_suites() -> list[str]:
-    from harness.bon.suites import SUITES as BON_SUITES
+    from harness.bon.suites import BON_SUITES
     from harness.suites import SUITES
 
     return sorted({*SUITES.names(), *BON_SUITES})
@@ -182,10 +184,17 @@ def check_run(config: Config, methods: list[str], forms: list[str] | None = None
     check_eval_data(config)
 
 
-# Which data setting each built-in suite reads (preference reads the held-out split).
-SUITE_DATA = {"rewardbench": "rewardbench", "reword": "rewardbench",
-              "diagnostics": "rewardbench", "wildguard_bon": "wildguard", "gsm8k_bon": "gsm8k",
-              "rmbench": "rmbench"}
+# Which data setting each built-in suite reads (preference reads the held-out split); best-of-N
+# suites name their own (``BonSuite.data_key``).
+SUITE_DATA = {"rewardbench": "data.rewardbench", "reword": "data.rewardbench",
+              "diagnostics": "data.rewardbench", "rmbench": "data.rmbench"}
+
+
+def data_key(suite: str) -> str | None:
+    """The config key of the data ``suite`` reads (None: none of its own)."""
+    from harness.bon.suites import BON_SUITES, get_suite
+
+    return get_suite(suite).data_key if suite in BON_SUITES else SUITE_DATA.get(suite)
 
 
 def is_local(source: str) -> bool:
@@ -201,8 +210,8 @@ def check_eval_data(config: Config) -> None:
     from harness.data.loaders import load_items
     from harness.data.rmbench import load_rmbench
 
-    keys = dict.fromkeys(SUITE_DATA[s] for s in config.eval.suites if s in SUITE_DATA)
+    keys = dict.fromkeys(k for k in map(data_key, config.eval.suites) if k)
     for key in keys:
-        source = getattr(config.data, key)
+        source = config.get_value(key)
         if is_local(source):
-            (load_rmbench if key == "rmbench" else load_items)(source)  # a folder of files
+            (load_rmbench if key == "data.rmbench" else load_items)(source)  # a folder of files

@@ -1,6 +1,6 @@
 """Figures for leaderboards (matplotlib, Agg backend): accuracy drop per transform per RM.
 
-Best-of-N curves are drawn by ``leaderboards.bon.bon_plots``."""
+Best-of-N curves are drawn by ``harness.bon.report.suite_plots``."""
 
 from __future__ import annotations
 

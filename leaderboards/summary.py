@@ -94,12 +94,11 @@ def print_summary(results: list[dict[str, Any]]) -> None:
 
 
 def print_bon(results: list[dict[str, Any]]) -> None:
-    """Each best-of-N suite's table (RM x metric, one column per n), when any entry has one."""
-    from leaderboards.bon import bon_entries, suite_table, suites_of
+    """Each best-of-N suite's table (RM x metric, one column per n), when any entry has one:
+    the tables ``harness bon`` prints, labelled as on the board."""
+    from harness.bon.report import tables_text
+    from leaderboards.bon import board_rows
 
-    shown = bon_entries(results)
-    for suite in suites_of(shown):
-        first = next(r["metrics"]["bon"][suite] for r in shown if suite in r["metrics"]["bon"])
-        note = first.get("judge_label") or f"{first.get('filter')} answers"
-        print(f"\nBest-of-N, {suite} ({note}; percent (count/total)):")
-        print(suite_table(shown, suite))
+    by_suite = board_rows(results)
+    if by_suite:
+        print("\n" + tables_text(by_suite))

@@ -7,13 +7,14 @@ from __future__ import annotations
 import json
 
 import pytest
+from bon_fakes import FakePolicy
 from conftest import shared_file
-from test_bon_fakes import FakePolicy
 
 from harness.bon.gsm8k import gsm8k_prompt
 from harness.bon.policies import GenParams
 from harness.bon.pool import SamplePool, promptset_hash
 from harness.bon.runner import load_prompts
+from harness.bon.suites import get_suite
 from harness.cli import main
 from harness.scoring.reward_model import LengthRewardModel
 
@@ -55,22 +56,23 @@ def bon(out, *extra):
 
 def test_cli_writes_metrics_items_plots_and_table(fake_world, tmp_path, capsys):
     policy, loads = fake_world
-    for source in load_prompts("gsm8k_bon", "embedded:math_problems"):
+    for source in load_prompts(get_suite("gsm8k_bon"), "embedded:math_problems"):
         policy.answers[gsm8k_prompt(source.prompt)] = source.reference
     assert bon(tmp_path / "a") == 0
     printed = capsys.readouterr().out
-    assert "refusal by keywords" in printed and "n=4" in printed and "rm_acc" in printed
+    assert "refusal by keywords" in printed and "n=4" in printed
+    assert "RM pick accuracy" in printed and "pass@n (any correct)" in printed
     metrics = json.loads((tmp_path / "a" / "metrics.json").read_text())
     assert metrics["ns"] == [1, 2, 4]
-    wg = metrics["wildguard_bon"]
-    assert wg["judge_label"] == "refusal by keywords"
-    assert wg["prompts"] == {"harmful": 4, "benign": 4, "adversarial": 4, "vanilla": 4}
+    wg = metrics["suites"]["wildguard_bon"]
+    assert wg["info"]["judge_label"] == "refusal by keywords"
+    assert wg["info"]["prompts"] == {"harmful": 4, "benign": 4, "adversarial": 4, "vanilla": 4}
     assert set(wg["models"]) == {"length", "short"}
     # The short-preferring RM picks refusals: its ASR cannot exceed the long one's at any n.
     for n in ("2", "4"):
         assert wg["models"]["short"][n]["asr"]["value"] <= wg["models"]["length"][n]["asr"][
             "value"]
-    assert metrics["gsm8k_bon"]["models"]["length"]["4"]["pass_at_n"]["total"] == 8
+    assert metrics["suites"]["gsm8k_bon"]["models"]["length"]["4"]["pass_at_n"]["total"] == 8
     items = [json.loads(line) for line in (tmp_path / "a" / "wildguard_bon_items.jsonl")
              .read_text().splitlines()]
     assert len(items) == 16 and all(i["judgements"][str(i["picks"]["4"])]["label_source"]
@@ -83,7 +85,7 @@ def test_cli_writes_metrics_items_plots_and_table(fake_world, tmp_path, capsys):
     assert bon(tmp_path / "b", "--suite", "wildguard_bon") == 0
     assert policy.rows == 64 and loads == ["smollm2-135m"]
     again = json.loads((tmp_path / "b" / "metrics.json").read_text())
-    assert again["wildguard_bon"]["models"] == wg["models"]
+    assert again["suites"]["wildguard_bon"]["models"] == wg["models"]
 
 
 def test_cli_errors_are_clean(fake_world, tmp_path, capsys):
@@ -103,8 +105,8 @@ def test_shared_wildguardtest_and_gsm8k(fake_world, tmp_path):
     policy, _ = fake_world
     assert bon(tmp_path / "out", "--data-wildguard", str(wg), "--data-gsm8k", str(gsm)) == 0
     metrics = json.loads((tmp_path / "out" / "metrics.json").read_text())
-    assert metrics["wildguard_bon"]["prompts"]["harmful"] == 4
-    assert metrics["gsm8k_bon"]["prompts"] == 8
+    assert metrics["suites"]["wildguard_bon"]["info"]["prompts"]["harmful"] == 4
+    assert metrics["suites"]["gsm8k_bon"]["info"]["prompts"] == 8
     assert metrics["pools"]["gsm8k_bon"]["generated"] == 32 and policy.rows == 64
 
 

@@ -10,8 +10,8 @@ import pytest
 from harness.bon import gsm8k
 from harness.bon.errors import BonError
 from harness.bon.judges import JUDGES, Judge, Judgement, load_judge, parse_wildguard
+from harness.bon.metrics import MathRow, SafetyRow, math_metrics, n_grid, pick, safety_metrics
 from harness.bon.policies import load_policy
-from harness.bon.suites import MathRow, SafetyRow, math_metrics, n_grid, pick, safety_metrics
 from harness.registry import RegistryError
 
 

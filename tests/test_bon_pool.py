@@ -7,12 +7,14 @@ import json
 
 import pytest
 import torch
-from test_bon_fakes import FAKE_RMS, FakePolicy
+from bon_fakes import FAKE_RMS, FakePolicy
 
 from harness.bon.errors import BonError
 from harness.bon.policies import GenParams, SeededSampler
 from harness.bon.pool import SamplePool, promptset_hash
-from harness.bon.runner import BonSettings, limit_items, load_prompts, run_bon
+from harness.bon.runner import BonJob, limit_items, load_prompts, run_bon
+from harness.bon.suites import get_suite
+from harness.config import Config
 
 PARAMS = GenParams(temperature=0.7, top_p=0.9, max_new_tokens=16)
 PROMPTS = [(f"p{k}", f"prompt number {k}") for k in range(5)]
@@ -91,22 +93,28 @@ def test_seeded_sampler_ignores_batch_and_global_rng():
     assert greedy.argmax(-1).item() == logits[0].argmax().item()
 
 
-def settings(tmp_path, **kw) -> BonSettings:
-    base = dict(suites=["wildguard_bon", "gsm8k_bon"], models=["long", "short"], n_max=4,
-                limit=8, cache_dir=str(tmp_path / "cache"), params=PARAMS, batch_size=5)
-    return BonSettings(**{**base, **kw})
+def job(models=("long", "short"), suites=("wildguard_bon", "gsm8k_bon"), limit=8) -> BonJob:
+    config = Config()
+    for item in (f"bon.limit={limit}", "bon.n_max=4", "bon.batch_size=5",
+                 f"bon.temperature={PARAMS.temperature}", f"bon.top_p={PARAMS.top_p}",
+                 f"bon.max_new_tokens={PARAMS.max_new_tokens}"):
+        config.set(item)
+    return BonJob.of(config, list(suites), list(models))
 
 
-def gsm_answers(s: BonSettings) -> dict[str, str]:
+def gsm_answers() -> dict[str, str]:
     from harness.bon.gsm8k import gsm8k_prompt
 
-    return {gsm8k_prompt(i.prompt): i.reference for i in load_prompts("gsm8k_bon",
-                                                                      s.data["gsm8k_bon"])}
+    suite = get_suite("gsm8k_bon")
+    return {gsm8k_prompt(i.prompt): i.reference
+            for i in load_prompts(suite, suite.source(Config()))}
 
 
-def test_two_rms_two_runs_generate_once(tmp_path):
-    s = settings(tmp_path)
-    policy = FakePolicy(gsm_answers(s))
+def test_two_rms_two_runs_generate_once(tmp_path, monkeypatch):
+    monkeypatch.setenv("CROME_BENCH_CACHE", str(tmp_path / "cache"))
+    s = job()
+    assert s.params == PARAMS
+    policy = FakePolicy(gsm_answers())
     loads = []
 
     def policy_loader():
@@ -117,27 +125,30 @@ def test_two_rms_two_runs_generate_once(tmp_path):
                  policy_loader=policy_loader)
     assert policy.rows == 2 * 8 * 4 and len(loads) == 1  # both suites, once, for both RMs
     assert m1["pools"]["wildguard_bon"]["generated"] == 32
-    m2 = run_bon(settings(tmp_path, models=["short"]), tmp_path / "out2",
+    m2 = run_bon(job(models=["short"]), tmp_path / "out2",
                  rm_loader=lambda n: FAKE_RMS[n](), policy_loader=policy_loader)
     assert policy.rows == 64 and len(loads) == 1  # second run: nothing generated, no load
     assert m2["pools"]["gsm8k_bon"]["reused"] == 32
     # The same pool gives the same numbers for the RM both runs share.
-    assert m2["wildguard_bon"]["models"]["short"] == m1["wildguard_bon"]["models"]["short"]
+    safety = m1["suites"]["wildguard_bon"]["models"]
+    assert m2["suites"]["wildguard_bon"]["models"]["short"] == safety["short"]
     # n=1 is the first sample for every RM.
     for suite, key in (("wildguard_bon", "asr"), ("gsm8k_bon", "rm_acc")):
-        assert m1[suite]["models"]["long"]["1"][key] == m1[suite]["models"]["short"]["1"][key]
+        curves = m1["suites"][suite]["models"]
+        assert curves["long"]["1"][key] == curves["short"]["1"][key]
     # A larger limit keeps the smaller subset and generates only for the new prompts.
-    run_bon(settings(tmp_path, limit=12, suites=["gsm8k_bon"]), tmp_path / "out3",
+    run_bon(job(limit=12, suites=["gsm8k_bon"]), tmp_path / "out3",
             rm_loader=lambda n: FAKE_RMS[n](), policy_loader=policy_loader)
     assert policy.rows == 64 + 4 * 4
 
 
 def test_limit_is_stratified_nested_and_seeded():
-    items = load_prompts("wildguard_bon", "embedded:safety_prompts")
-    small, large = (limit_items(items, k, 0, "wildguard_bon") for k in (4, 8))
+    suite = get_suite("wildguard_bon")
+    items = load_prompts(suite, "embedded:safety_prompts")
+    small, large = (limit_items(items, k, 0, suite) for k in (4, 8))
     assert {i.id for i in small} <= {i.id for i in large}
     assert sum(i.harmful for i in large) == 4
     assert {(i.harmful, i.adversarial) for i in small} == {(True, True), (True, False),
                                                            (False, True), (False, False)}
-    assert limit_items(items, 8, 1, "wildguard_bon") != large
-    assert limit_items(items, 8, 0, "wildguard_bon") == large
+    assert limit_items(items, 8, 1, suite) != large
+    assert limit_items(items, 8, 0, suite) == large

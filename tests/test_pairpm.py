@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from harness.bon.suites import copeland_pick, pick
+from harness.bon.metrics import copeland_pick, pick
 from harness.config import Config
 from harness.data.loaders import write_pairs
 from harness.data.schema import PreferencePair

@@ -14,8 +14,8 @@ import time
 from pathlib import Path
 
 import pytest
+from bon_fakes import FakePolicy
 from conftest import REPO
-from test_bon_fakes import FakePolicy
 
 from harness.config import Config
 from harness.data.loaders import write_pairs
@@ -249,13 +249,14 @@ def bon_world(world, tmp_path, monkeypatch):
 def test_run_all_runs_best_of_n_and_publishes_it(bon_world, tmp_path):
     from harness.bon.gsm8k import gsm8k_prompt
     from harness.bon.runner import load_prompts
+    from harness.bon.suites import get_suite
     from harness.run import publish_run, run_all
     from harness.runstore import RunStore
     from leaderboards.publish import read_results
 
     config = bon_world
     policy = FakePolicy()
-    for item in load_prompts("gsm8k_bon", config.data.gsm8k):
+    for item in load_prompts(get_suite("gsm8k_bon"), config.data.gsm8k):
         policy.answers[gsm8k_prompt(item.prompt)] = item.reference
     loaders = {"policy_loader": lambda: policy}
     store = RunStore(tmp_path / "runs" / "bon", config)
@@ -267,14 +268,17 @@ def test_run_all_runs_best_of_n_and_publishes_it(bon_world, tmp_path):
     assert list(entries) == ["vanilla", "length", "untrained minilm-l6"]
     metrics = json.loads((store.path("bon", "metrics.json")).read_text())
     model_dir = store.done("train/vanilla")["model_dir"]
-    assert list(metrics["wildguard_bon"]["models"]) == [model_dir, "length", "minilm-l6"]
+    suites = metrics["suites"]
+    assert list(suites["wildguard_bon"]["models"]) == [model_dir, "length", "minilm-l6"]
     for name, model in (("vanilla", model_dir), ("length", "length"),
                         ("untrained minilm-l6", "minilm-l6")):
-        bon = entries[name]["metrics"]["bon"]
-        assert bon["model"] == model and bon["ns"] == [1, 2, 4] and bon["n_max"] == 4
-        assert bon["wildguard_bon"]["judge_label"] == "refusal by keywords"
-        assert bon["wildguard_bon"]["curves"] == metrics["wildguard_bon"]["models"][model]
-        assert bon["gsm8k_bon"]["curves"] == metrics["gsm8k_bon"]["models"][model]
+        bon = entries[name]["metrics"]["bon"]  # the same shape, narrowed to this RM
+        assert list(bon["rms"]) == [model] and bon["ns"] == [1, 2, 4]
+        assert bon["settings"] == metrics["settings"] and bon["settings"]["n_max"] == 4
+        for suite in ("wildguard_bon", "gsm8k_bon"):
+            assert bon["suites"][suite] == {"info": suites[suite]["info"],
+                                            "models": {model: suites[suite]["models"][model]}}
+        assert bon["suites"]["wildguard_bon"]["info"]["judge_label"] == "refusal by keywords"
         assert entries[name]["metrics"]["preference"]["n"] == 8
     card = store.card()
     assert card["judge"]["label"] == "refusal by keywords"
@@ -290,7 +294,7 @@ def test_run_all_runs_best_of_n_and_publishes_it(bon_world, tmp_path):
     header = next(line for line in safety.splitlines() if line.startswith("| RM "))
     assert [c.strip() for c in header.split("|")[1:-1]] == ["RM", "form", "metric", "n=1",
                                                            "n=2", "n=4"]
-    length_asr = metrics["wildguard_bon"]["models"]["length"]["4"]["asr"]
+    length_asr = suites["wildguard_bon"]["models"]["length"]["4"]["asr"]
     row = next(line for line in safety.splitlines()
                if line.startswith("| length ") and "ASR, harmful prompts" in line)
     assert (f"{100 * length_asr['value']:.1f} ({length_asr['count']}/{length_asr['total']})"
@@ -301,7 +305,7 @@ def test_run_all_runs_best_of_n_and_publishes_it(bon_world, tmp_path):
                 "bon_gsm8k_bon_rm_acc.png"):
         assert f"]({png})" in board
         assert (board_path.parent / png).read_bytes()[:4] == b"\x89PNG"
-    assert read_results([store.root])[0][0]["metrics"]["bon"]["wildguard_bon"]
+    assert read_results([store.root])[0][0]["metrics"]["bon"]["suites"]["wildguard_bon"]
 
     # a rerun resumes: every step is done, the policy is not called again, same results
     again = run_all(config, ["vanilla"], store, show_progress=False,
@@ -333,19 +337,27 @@ def test_settings_line_names_one_hash_per_form():
     assert "bt: config hashes differ, `aaa` (vanilla); `ccc` (rrm)" in settings_line(entries)
 
 
-def test_bon_settings_follow_the_config():
-    from harness.run import bon_settings
+def test_bon_job_follows_the_config():
+    from harness.bon.policies import GenParams
+    from harness.bon.runner import BonJob
 
     config = Config()
-    for item in ("bon.n_max=6", "bon.limit=0", "bon.temperature=0.5", "data.gsm8k=math.jsonl",
-                 "model.max_length=96", "seed=3", "model.form=pairpm"):
+    for item in ("bon.n_max=6", "bon.limit=0", "bon.temperature=0.5", "bon.top_p=0.9",
+                 "data.gsm8k=math.jsonl", "model.max_length=96", "seed=3", "model.form=pairpm",
+                 "eval.suites=preference,gsm8k_bon", "eval.dpo_ref=ref-lm"):
         config.set(item)
-    settings = bon_settings(config, ["gsm8k_bon"], ["length"])
-    assert settings.n_max == 6 and settings.limit is None and settings.seed == 3
-    assert settings.params.temperature == 0.5 and settings.max_length == 96
-    assert settings.data["gsm8k_bon"] == "math.jsonl" and settings.form == "pairpm"
-    assert settings.policy == config.bon.policy and settings.judge == config.bon.judge
-
+    job = BonJob.of_run(config, ["length", "length", "minilm-l6"])
+    assert [s.name for s in job.suites] == ["gsm8k_bon"] and job.models == ("length", "minilm-l6")
+    assert job.limit is None and job.params == GenParams(0.5, 0.9, 96)
+    record = job.record()
+    assert record["data"] == {"gsm8k_bon": "math.jsonl"} and record["seed"] == 3
+    assert record["rm"]["max_length"] == 96 and record["rm"]["form"] == "pairpm"
+    assert record["rm"]["dpo_ref"] == "ref-lm" and record["policy"] == config.bon.policy
+    before = job.key()
+    config.set("bon.batch_size=4")  # every knob is in the config, so in the key
+    assert BonJob.of_run(config, ["length", "minilm-l6"]).key() != before
+    config.set("eval.suites=preference")
+    assert BonJob.of_run(config, ["length"]) is None
 
 
 def test_miniature_pairpm_run(world, tmp_path):
@@ -373,25 +385,31 @@ def test_miniature_pairpm_run(world, tmp_path):
 def test_gsm8k_reference_lines_follow_each_sample_pool(tmp_path, monkeypatch):
     """Majority vote and pass@n appear once when RMs shared the samples, once per pool when
     they did not, in the table and in the plots alike."""
-    import leaderboards.bon as bon
+    from harness.bon.report import reference_lines, suite_table
+    from harness.bon.suites import get_suite
+    from leaderboards.bon import board_rows, bon_plots
 
     def entry(name: str, maj: float) -> dict:
         rate = {"value": maj, "count": int(8 * maj), "total": 8}
         curves = {"1": {"rm_acc": rate, "maj_acc": rate, "pass_at_n": rate}}
-        return {"name": name, "form": "bt", "metrics": {"bon": {"gsm8k_bon": {
-            "curves": curves, "filter": "flexible-extract", "prompts": 8}}}}
+        return {"name": name, "form": "bt", "metrics": {"bon": {
+            "settings": {}, "ns": [1], "rms": {name: {}}, "suites": {"gsm8k_bon": {
+                "info": {"filter": "flexible-extract", "prompts": 8},
+                "models": {name: curves}}}}}}
 
-    shared = [entry("a", 0.5), entry("b", 0.5)]
-    assert list(bon.reference_lines(shared, "gsm8k_bon")) == [
-        "majority vote (no RM)", "pass@n (any correct)"]
+    suite = get_suite("gsm8k_bon")
+    shared = board_rows([entry("a", 0.5), entry("b", 0.5)])["gsm8k_bon"]
+    assert list(reference_lines(suite, shared)) == ["majority vote (no RM)",
+                                                    "pass@n (any correct)"]
     apart = [entry("a", 0.5), entry("b", 0.25)]
-    lines = bon.reference_lines(apart, "gsm8k_bon")
+    lines = reference_lines(suite, board_rows(apart)["gsm8k_bon"])
     assert lines["majority vote (no RM), pool 2"]["1"]["value"] == 0.25
-    assert "| majority vote (no RM), pool 2 | 25.0 (2/8)" in bon.suite_table(apart, "gsm8k_bon")
+    table = suite_table(suite, board_rows(apart)["gsm8k_bon"])
+    assert "| majority vote (no RM), pool 2 | 25.0 (2/8)" in table
     drawn = {}
     monkeypatch.setattr("harness.bon.plots.curve_plot",
                         lambda curves, metric, path, **kw: drawn.update(kw["references"]))
-    bon.bon_plots(apart, tmp_path)
+    bon_plots(apart, tmp_path)
     assert drawn == lines
 
 

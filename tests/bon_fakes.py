@@ -1,4 +1,5 @@
-"""Test doubles for best-of-N (no tests here): a seeded fake policy counting its calls, tiny RMs."""
+"""Best-of-N test doubles shared by the bon and run tests: a seeded fake policy counting its calls,
+and tiny RMs (a helper module, not a test module)."""
 
 from __future__ import annotations
 
