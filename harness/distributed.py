@@ -1,0 +1,86 @@
+"""Scoring in several processes: ``accelerate launch -m harness eval ...`` (or ``torchrun``).
+
+What this owns: whether this process is one of several (the launcher's ``WORLD_SIZE``), its
+rank and device, splitting the texts still to score, and gathering what every rank scored so
+that every rank ends with all the scores. The scorer calls ``share_work``; everything after
+scoring (metrics, statistics, boards) is computed from the gathered scores, so it is the same
+in every process and the same as in one process (float32 scores do not depend on the batch:
+``tests/test_scoring.py``). Only the main process writes outputs (``is_main``).
+
+Training has its own path (``accelerate``'s prepared DDP model, ``harness.training``); this
+module only shards independent forward passes, which need no gradient synchronisation.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+
+
+def world_size() -> int:
+    """Processes started by the launcher (1 when started without one)."""
+    return int(os.environ.get("WORLD_SIZE", "1"))
+
+
+@functools.lru_cache(maxsize=1)
+def _state() -> Any:
+    """accelerate's process state: it joins the process group (gloo on CPU, nccl on GPU) and
+    picks this rank's device. Made once, and only when several processes run."""
+    from accelerate import PartialState
+
+    return PartialState(cpu=not _cuda())
+
+
+def _cuda() -> bool:
+    import torch
+
+    return torch.cuda.is_available()
+
+
+def rank() -> int:
+    return _state().process_index if world_size() > 1 else 0
+
+
+def is_main() -> bool:
+    """Whether this process writes outputs (always, when it is the only one)."""
+    return rank() == 0
+
+
+def device() -> Any | None:
+    """This rank's device when several processes share the GPUs; None: the default device."""
+    return _state().device if world_size() > 1 else None
+
+
+def share_work(items: Sequence[T], work: Callable[[list[T]], list[Any]]) -> list[Any]:
+    """``work(items)`` with the items split across processes: rank r does items r, r+W, ...
+    (interleaved, so ranks get similar lengths when the items are sorted), and every rank gets
+    every result, in the order of ``items``. In one process it is just ``work(items)``.
+
+    ``work`` must return one result per item it is given.
+    """
+    world = world_size()
+    if world == 1:
+        return work(list(items))
+    import torch.distributed as dist
+
+    me = rank()
+    mine = work(list(items[me::world]))
+    if len(mine) != len(items[me::world]):
+        raise RuntimeError("share_work: work returned a result count unlike its items")
+    gathered: list[list[Any] | None] = [None] * world
+    dist.all_gather_object(gathered, mine)
+    results: list[Any] = [None] * len(items)
+    for r, part in enumerate(gathered):
+        assert part is not None
+        results[r::world] = part
+    return results
+
+
+def wait_for_everyone() -> None:
+    """A barrier, so the main process writes only after every rank has finished its share."""
+    if world_size() > 1:
+        _state().wait_for_everyone()
