@@ -39,24 +39,33 @@ SUITES: Registry[Suite] = Registry("suite", group="crome_bench.suites")
 
 def stratified_sample(pairs: list[PreferencePair], limit: int | None, seed: int
                       ) -> list[PreferencePair]:
-    """``limit`` pairs, proportional per subset with at least one from each (seeded).
+    """Exactly ``limit`` pairs (all of them when ``limit`` is None or not below their number),
+    drawn with ``seed``, proportional per subset with at least one from each.
 
-    Keeps the input order, so the same limit and seed always pick the same pairs.
+    With fewer pairs asked for than there are subsets, ``limit`` subsets drawn with the seed
+    give one pair each: the limit is what ``--plan`` counts and what the user asked to pay for,
+    so it wins over covering every subset. Keeps the input order, so the same limit and seed
+    always pick the same pairs.
     """
     if limit is None or limit >= len(pairs):
         return pairs
     groups: dict[str | None, list[int]] = defaultdict(list)
     for i, pair in enumerate(pairs):
         groups[pair.subset].append(i)
-    # Largest-remainder apportionment, at least one pair per subset.
-    exact = {s: limit * len(ix) / len(pairs) for s, ix in groups.items()}
-    quota = {s: max(1, int(q)) for s, q in exact.items()}
-    by_remainder = sorted(groups, key=lambda s: (-(exact[s] - int(exact[s])), str(s)))
-    for s in by_remainder[: max(0, limit - sum(quota.values()))]:
-        quota[s] += 1
-    while sum(quota.values()) > max(limit, len(groups)):
-        largest = max(quota, key=lambda s: quota[s])
-        quota[largest] -= 1
+    if limit < len(groups):
+        drawn = set(rng_for(seed, "stratified").sample(sorted(groups, key=str), limit))
+        quota = {s: int(s in drawn) for s in groups}
+    else:  # largest-remainder apportionment, at least one pair per subset
+        exact = {s: limit * len(ix) / len(pairs) for s, ix in groups.items()}
+        quota = {s: max(1, int(q)) for s, q in exact.items()}
+        # what each subset still lacks; a subset raised to its one pair lacks nothing (it
+        # used to keep its fraction and could get a second pair, more than it holds)
+        by_remainder = sorted(groups, key=lambda s: (-(exact[s] - quota[s]), str(s)))
+        for s in by_remainder[: max(0, limit - sum(quota.values()))]:
+            quota[s] += 1
+        while sum(quota.values()) > limit:  # the floors of one's raised past the limit
+            largest = max(quota, key=lambda s: quota[s])
+            quota[largest] -= 1
     chosen: list[int] = []
     for subset, indices in groups.items():
         chosen.extend(rng_for(seed, "stratified", str(subset)).sample(indices, quota[subset]))

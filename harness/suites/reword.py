@@ -7,7 +7,9 @@ drop (unchanged - transformed) with a paired bootstrap CI and the flip rate (sha
 whose ranking changed) are taken on the *both-side* pairs, overall and per section: an
 unchanged pair would dilute the drop, and a one-sided edit is a cue of its own. The counts of
 the three groups, and accuracy on the one-side and neither pairs, are reported beside it
-(``sides``, ``one_side``, ``neither``), with the no-op rate (neither / n); a model-based
+(``sides``, ``one_side``, ``neither``), with the no-op rate (pairs the transform found nothing
+to edit in / n, as ``transforms apply`` reports it; ``sides["undone"]`` counts the one-sided
+edits undone, the rest of ``neither``); a model-based
 transform also reports why rewrites were rejected (``rejections``: similarity, numbers, empty,
 too_long).
 """
@@ -70,7 +72,7 @@ def run(ctx: EvalContext) -> dict:
         entry = _side_block(orig, trans, sides, "both", range(len(idx)), seed)
         counts = side_counts(applied)
         entry.update(n=len(idx), n_both=counts["both"], sides=counts,
-                     noop_rate=counts["neither"] / len(idx), kind=transform.kind,
+                     noop_rate=counts["noop"] / len(idx), kind=transform.kind,
                      one_side=_side_block(orig, trans, sides, "one", range(len(idx)), seed),
                      neither=_side_block(orig, trans, sides, "neither", range(len(idx)), seed))
         if hasattr(transform, "rejections"):  # model-based: why rewrites were not used
