@@ -35,6 +35,7 @@ REGISTRIES = {
     "crome_bench.reward_models": ("harness.scoring.reward_model", "REWARD_MODELS"),
     "crome_bench.policies": ("harness.bon.policies", "POLICIES"),
     "crome_bench.judges": ("harness.bon.judges", "JUDGES"),
+    "crome_bench.bon_suites": ("harness.bon.suites", "BON_SUITES"),
     "crome_bench.generators": ("transforms.generators", "GENERATORS"),
 }
 
