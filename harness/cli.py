@@ -4,9 +4,10 @@ Each subcommand lives in its own module under ``harness/commands/`` and exposes
 ``add_to(subparsers)``; it sets ``func`` on its parser. Errors that come from bad input
 (``DataError``, ``RegistryError``, ``ConfigError``, a run folder holding another run, a folder in
 use by another process, a path that cannot be written) print one ``error:`` message and exit 2
-without a traceback; a failing oracle (down, over its failure budget, no causal pair) exits 1
-the same way, and so does any other error, with its type named. ``--debug`` (anywhere on the
-command line) shows the traceback instead.
+without a traceback; a failing oracle (down, over its failure budget, no causal pair) or Gemini
+call exits 1 the same way, and so does any other error, with its type named; a Gemini call
+budget spent (``--max-calls``) exits 3 with ``stopped:`` and how to continue. ``--debug``
+(anywhere on the command line) shows the traceback instead.
 """
 
 from __future__ import annotations
@@ -74,6 +75,7 @@ def _os_error(err: OSError) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     from crome.errors import OracleError
+    from harness.gemini import CallBudgetSpent, GeminiError
 
     argv = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in argv
@@ -91,7 +93,10 @@ def main(argv: list[str] | None = None) -> int:
             raise
         print(f"error: {err}", file=sys.stderr)
         return 2
-    except OracleError as err:
+    except CallBudgetSpent as err:  # a planned stop, not a failure
+        print(f"stopped: {err}", file=sys.stderr)
+        return 3
+    except (OracleError, GeminiError) as err:
         if debug:
             raise
         print(f"error: {err}", file=sys.stderr)

@@ -196,6 +196,19 @@ class EvalConfig:
         default="", metadata={"help": "pairwise template file of judge:MODEL reward models "
                                       "(harness eval --judge-template); empty = the default, "
                                       "harness/scoring/templates/judge_pairwise.toml"})
+    gemini_timeout_s: float = field(
+        default=60.0, metadata={"help": "gemini:MODEL judges: seconds per call"})
+    gemini_retries: int = field(
+        default=5, metadata={"help": "gemini:MODEL judges: retries on 429/5xx/timeouts per call, "
+                                     "with exponential backoff"})
+    gemini_requests_per_minute: float | None = field(
+        default=300.0, metadata={"help": "gemini:MODEL judges: rate limit (none = no limit)"})
+    gemini_concurrency: int = field(
+        default=4, metadata={"help": "gemini:MODEL judges: calls in flight at once"})
+    gemini_max_calls: int | None = field(
+        default=None, metadata={"help": "gemini:MODEL judges: stop after this many new calls "
+                                        "(harness eval --max-calls; cached answers are free, a "
+                                        "rerun continues); none = no limit"})
 
 
 @dataclass

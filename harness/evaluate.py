@@ -8,10 +8,16 @@ the model's own held-out split when the model is one of our checkpoints (``<run>
 
 A reused output folder is first cleared of the per-item files (``*_items.jsonl``) and
 ``metrics.json`` an earlier evaluation left there, so every result file in it is this one's.
+
+A paid judge (``gemini:MODEL``) first runs the suites dry (``call_plan``: no call, nothing kept)
+to print how many requests the run makes and how many its cache already holds; its answers
+without a verdict are counted in each suite's ``judge`` entry and in the top-level one.
 """
 
 from __future__ import annotations
 
+import tempfile
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -50,7 +56,10 @@ def evaluate_model(model: str | RewardModel, suites: list[str], config: Config, 
     sources = sources or {}
     rm = model if isinstance(model, RewardModel) else load_reward_model(
         model, **rm_options(config))
-    scorer = Scorer(rm, show_progress=show_progress)
+    # A judge with an answer cache that keys everything a score reads (gemini:MODEL) skips the
+    # score cache, so it reads its answers, and counts those without a verdict, on every run.
+    scorer = Scorer(rm, show_progress=show_progress,
+                    use_cache=getattr(rm, "uses_score_cache", True))
     out_dir.mkdir(parents=True, exist_ok=True)
     clear_results(out_dir)
     weights = getattr(getattr(rm, "model", None), "dtype", None)
@@ -58,13 +67,35 @@ def evaluate_model(model: str | RewardModel, suites: list[str], config: Config, 
                                "method": rm.method, "approximate": list(rm.approximate),
                                "fingerprint": rm.fingerprint,
                                "dtype": str(weights).removeprefix("torch.") if weights else None}
-    for name in suites:
-        suite = SUITES.get(name)
-        source = sources.get(name)
-        if source is None and name == "preference" and isinstance(model, str):
-            source = heldout_of(model)
-        ctx = EvalContext(rm, scorer, config, out_dir, source, limit)
-        metrics[name] = suite.run(ctx)
+    heldout = (heldout_of(model) if isinstance(model, str) and "preference" in suites
+               and "preference" not in sources else None)
+    if hasattr(rm, "call_plan"):  # a paid judge: say what the run will cost before it starts
+        plan = rm.call_plan()
+        with tempfile.TemporaryDirectory() as dry:
+            run_suites(plan, Scorer(plan, use_cache=False), suites, config, Path(dry),
+                       sources, limit, heldout)
+        print(plan.summary(), flush=True)
+    metrics.update(run_suites(rm, scorer, suites, config, out_dir, sources, limit, heldout))
     metrics["scoring"] = dict(scorer.stats)
+    if hasattr(rm, "report"):
+        metrics["judge"] = rm.report()
     write_json(out_dir / "metrics.json", metrics)
     return metrics
+
+
+def run_suites(rm: RewardModel, scorer: Scorer, suites: list[str], config: Config,
+               out_dir: Path, sources: dict[str, str], limit: int | None,
+               heldout: str | None) -> dict[str, Any]:
+    """Each suite's metrics; a judge's answers without a verdict are counted per suite
+    (``judge``: the answers the suite read and how many had no verdict)."""
+    results: dict[str, Any] = {}
+    for name in suites:
+        source = sources.get(name)
+        if source is None and name == "preference":
+            source = heldout
+        before = Counter(getattr(rm, "stats", None) or {})
+        results[name] = SUITES.get(name).run(EvalContext(rm, scorer, config, out_dir, source,
+                                                         limit))
+        if hasattr(rm, "report"):
+            results[name]["judge"] = rm.report(before)
+    return results

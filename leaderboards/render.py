@@ -61,18 +61,37 @@ def consistency(metric: Any) -> str:
     return pct((metric or {}).get("positional_consistency"))
 
 
+NO_VERDICT = "judge answers without a verdict"
+
+
+def no_verdict(metric: Any) -> str:
+    """A judge's answers without a verdict in a suite (unparseable or blocked), of those it
+    read: shown, never folded silently into the accuracy; "–" for RMs that are not judges."""
+    judge = (metric or {}).get("judge")
+    if not judge:
+        return "–"
+    return f"{judge['unparseable'] + judge['blocked']} / {judge['answers']}"
+
+
+def has_judge(entries: list[Entry], suite: str) -> bool:
+    return any((e["metrics"].get(suite) or {}).get("judge") for e in entries)
+
+
 def has_pairpm(entries: list[Entry], suite: str) -> bool:
     return any((e["metrics"].get(suite) or {}).get("positional_consistency") for e in entries)
 
 
 def rewardbench_table(entries: list[Entry]) -> str:
     """Sections and average per RM; a length-reliance column when the diagnostics suite ran,
-    a positional-consistency column when a PairPM RM is there."""
+    a positional-consistency column when a PairPM RM is there, and the judge answers without a
+    verdict when a judge is there."""
     with_length = any(e["metrics"].get("diagnostics") for e in entries)
     with_pairpm = has_pairpm(entries, "rewardbench")
+    with_judge = has_judge(entries, "rewardbench")
     headers = ["RM", "method", "form", *SECTIONS, "Average", "n",
                *(["length reliance ρ [95% CI]"] if with_length else []),
-               *(["positional consistency [95% CI]"] if with_pairpm else [])]
+               *(["positional consistency [95% CI]"] if with_pairpm else []),
+               *([NO_VERDICT] if with_judge else [])]
     rows = []
     for e in entries:
         rb = e["metrics"].get("rewardbench")
@@ -83,7 +102,8 @@ def rewardbench_table(entries: list[Entry]) -> str:
                      *(pct(sections.get(s)) for s in SECTIONS),
                      pct(rb.get("average", rb.get("score"))), str(rb.get("n", "–")),
                      *([length_reliance(e)] if with_length else []),
-                     *([consistency(rb)] if with_pairpm else [])])
+                     *([consistency(rb)] if with_pairpm else []),
+                     *([no_verdict(rb)] if with_judge else [])])
     return table(headers, rows)
 
 

@@ -8,13 +8,16 @@ from typing import Any
 
 from harness.data.rewardbench import SECTIONS
 from leaderboards.render import (
+    NO_VERDICT,
     budget_line,
     consistency,
     data_line,
     diagnostics_table,
+    has_judge,
     has_pairpm,
     label,
     length_reliance,
+    no_verdict,
     pct,
     rmbench_domain_table,
     table,
@@ -38,6 +41,9 @@ def summary_rows(results: list[dict[str, Any]]) -> tuple[list[str], list[list[st
         headers += ["RM-Bench hard [95% CI]", "RM-Bench avg"]
     pairpm = [s for s in ("preference", "rewardbench") if has_pairpm(results, s)]
     headers += [f"{s} positional consistency" for s in pairpm]
+    judged = [s for s in ("rewardbench", "reword", "diagnostics", "preference", "rmbench")
+              if has_judge(results, s)]
+    headers += [f"{s} {NO_VERDICT}" for s in judged]
     rows = []
     for r in results:
         m = r["metrics"]
@@ -58,6 +64,7 @@ def summary_rows(results: list[dict[str, Any]]) -> tuple[list[str], list[list[st
             rmb = m.get("rmbench") or {}
             row += [pct(rmb.get("hard")), pct(rmb.get("average"), with_ci=False)]
         row += [consistency(m.get(s)) for s in pairpm]
+        row += [no_verdict(m.get(s)) for s in judged]
         rows.append(row)
     return headers, rows
 

@@ -15,7 +15,8 @@ def add_to(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--model", required=True,
                         help="comma-separated: length, a backbone, a checkpoint dir, a Hub id, "
                              "dpo:POLICY (--ref), dpo-sum:POLICY, dpo-mean:POLICY, "
-                             "judge:MODEL (a local chat model as a pairwise judge)")
+                             "judge:MODEL (a local chat model as a pairwise judge), "
+                             "gemini:MODEL (Gemini as a pairwise judge; key in GEMINI_API_KEY)")
     parser.add_argument("--suite", default="rewardbench",
                         help="comma-separated: preference, rewardbench, reword, diagnostics, "
                              "rmbench")
@@ -36,6 +37,10 @@ def add_to(subparsers: argparse._SubParsersAction) -> None:
                         help="pairwise template (TOML) for judge:MODEL models "
                              "(eval.judge_template; default harness/scoring/templates/"
                              "judge_pairwise.toml)")
+    parser.add_argument("--max-calls", type=int, default=None, metavar="N",
+                        help="gemini:MODEL judges: make at most N new calls, then stop (exit "
+                             "3); answers are cached, so the same command continues "
+                             "(eval.gemini_max_calls)")
     parser.add_argument("--max-length", type=int, default=None)
     parser.add_argument("--precision", default=None, choices=typing.get_args(Precision),
                         help="RM weights (default eval.precision: bf16 on GPU, fp32 on CPU)")
@@ -55,7 +60,8 @@ def run(args: argparse.Namespace) -> int:
     for flag, key in (("transforms", "eval.transforms"), ("max_length", "model.max_length"),
                       ("form", "model.form"), ("seed", "seed"),
                       ("precision", "eval.precision"), ("ref", "eval.dpo_ref"),
-                      ("judge_template", "eval.judge_template")):
+                      ("judge_template", "eval.judge_template"),
+                      ("max_calls", "eval.gemini_max_calls")):
         if getattr(args, flag) is not None:
             config.set_value(key, getattr(args, flag))
     models = [m.strip() for m in args.model.split(",") if m.strip()]

@@ -25,12 +25,14 @@ from typing import Any
 import torch
 
 from harness.config import Config, ConfigError, Precision
+from harness.gemini import GeminiSettings
 from harness.registry import Registry, RegistryError
 from harness.scoring.encoding import TEMPLATE_VERSION, encode_many
 from harness.scoring.forward import cast_keeping_head, rewards
 
 FORMS = ("bt", "pairpm")
 JUDGE_PREFIX = "judge:"  # judge:MODEL, a local chat model as a pairwise judge
+GEMINI_PREFIX = "gemini:"  # gemini:MODEL, Gemini as a pairwise judge (no local model)
 PRECISIONS = typing.get_args(Precision)
 # Token budget per scoring batch (padded width x rows) when none is given, by device. Measured
 # with ``benchmarks/scoring.py`` (minilm-l6, 200 RewardBench pairs, 2 CPU cores): 15.9 pairs/s at
@@ -234,13 +236,19 @@ class HFRewardModel(TokenRewardModel):
 
 
 def referenced_models(name: str) -> list[str] | None:
-    """The models a causal-LM reward name reads (``dpo:P@R`` -> [P, R], ``judge:M`` -> [M]),
-    for the checks that run before any work; None for every other name."""
+    """The models a causal-LM reward name reads (``dpo:P@R`` -> [P, R], ``judge:M`` -> [M],
+    ``gemini:M`` -> [], a remote model), for the checks that run before any work; None for
+    every other name."""
     from harness.scoring.dpo import split_dpo_spec
 
     dpo = split_dpo_spec(name)
     if dpo is not None:
         return [m for m in dpo[1:] if m]
+    if name.startswith(GEMINI_PREFIX):
+        if not name.removeprefix(GEMINI_PREFIX):
+            raise RegistryError("gemini: name the model, gemini:MODEL (e.g. "
+                                "gemini:gemini-2.0-flash)")
+        return []
     if name.startswith(JUDGE_PREFIX):
         if not name.removeprefix(JUDGE_PREFIX):
             raise RegistryError("judge: name the model, judge:MODEL (e.g. judge:smollm2-135m)")
@@ -289,19 +297,31 @@ def rm_options(config: Config) -> dict[str, Any]:
     return {"max_length": config.model.max_length, "batch_tokens": config.eval.batch_tokens,
             "precision": config.eval.precision, "form": config.model.form,
             "dpo_ref": config.eval.dpo_ref or None, "dpo_beta": config.eval.dpo_beta,
-            "judge_template": config.eval.judge_template or None}
+            "judge_template": config.eval.judge_template or None,
+            "gemini": gemini_settings(config)}
+
+
+def gemini_settings(config: Config) -> GeminiSettings:
+    """The Gemini client's settings for ``gemini:MODEL`` judges, from ``eval.gemini_*``."""
+    e = config.eval
+    return GeminiSettings(timeout_s=e.gemini_timeout_s, retries=e.gemini_retries,
+                          requests_per_minute=e.gemini_requests_per_minute,
+                          concurrency=e.gemini_concurrency, max_calls=e.gemini_max_calls,
+                          seed=config.seed)
 
 
 def load_reward_model(name: str, *, max_length: int | None = None,
                       device: torch.device | None = None, precision: str = "auto",
                       seed: int = 0, batch_tokens: int | None = None, form: str = "bt",
                       dpo_ref: str | None = None, dpo_beta: float = 0.1,
-                      judge_template: str | None = None) -> RewardModel:
+                      judge_template: str | None = None,
+                      gemini: GeminiSettings | None = None) -> RewardModel:
     """A reward model by name: reference scorer, backbone, checkpoint directory or Hub id;
     or a causal LM read as one: ``dpo:POLICY`` (reference ``dpo_ref``, or ``dpo:POLICY@REF``),
     ``dpo-sum:POLICY``, ``dpo-mean:POLICY`` (``harness.scoring.dpo``) and ``judge:MODEL``
     (``harness.scoring.judge``, pairwise; ``judge_template`` a template file, None the
-    default).
+    default); ``gemini:MODEL`` is Gemini as a pairwise judge (``harness.scoring.gemini_judge``,
+    the same template; ``gemini`` the client's settings, None its defaults).
 
     ``precision``: see ``resolve_dtype``. ``batch_tokens`` None: ``BATCH_TOKENS`` by device.
     ``max_length`` None
@@ -321,6 +341,11 @@ def load_reward_model(name: str, *, max_length: int | None = None,
     if split_dpo_spec(name) is not None:
         return load_dpo(name, ref=dpo_ref, beta=dpo_beta, max_length=max_length, device=device,
                         dtype=dtype, batch_tokens=batch_tokens)
+    if name.startswith(GEMINI_PREFIX):
+        from harness.scoring.gemini_judge import load_gemini_judge
+
+        return load_gemini_judge(name.removeprefix(GEMINI_PREFIX), template=judge_template,
+                                 settings=gemini)
     if name.startswith(JUDGE_PREFIX):
         from harness.scoring.judge import load_judge
 
