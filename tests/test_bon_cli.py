@@ -8,7 +8,7 @@ import json
 
 import pytest
 from bon_fakes import FakePolicy
-from conftest import shared_file
+from conftest import REPO, shared_file
 
 from harness.bon.gsm8k import gsm8k_prompt
 from harness.bon.policies import GenParams
@@ -42,10 +42,10 @@ def fake_world(monkeypatch, tmp_path):
         loads.append(spec)
         return policy
 
-    real = rm_module.load_reward_model
     monkeypatch.setattr("harness.bon.runner.load_policy", fake_load_policy)
-    monkeypatch.setattr(rm_module, "load_reward_model", lambda name, **kw: (
-        ShortRewardModel() if name == "short" else real(name, **kw)))
+    registry = rm_module.REWARD_MODELS  # "short" registered as a plugin RM would be
+    monkeypatch.setitem(registry._items, "short", ShortRewardModel)
+    monkeypatch.setitem(registry._origins, "short", "test")
     return policy, loads
 
 
@@ -126,3 +126,164 @@ def test_smollm2_pool_is_seeded_per_sample(tmp_path):
     again = SamplePool(tmp_path / "again", "smollm2-135m", promptset_hash(prompts), 0, params)
     again.ensure(prompts[1:], 2, policy)
     assert again.texts("b", 2) == texts["b"]
+
+
+GOLDEN_CLI = REPO / "tests" / "golden" / "bon_cli.md"
+GOLDEN_BOARD = REPO / "tests" / "golden" / "bon_board.md"
+
+
+def test_cli_and_leaderboard_print_the_same_tables(fake_world, tmp_path, capsys):
+    """``harness bon`` and the leaderboard render a small fake run with the same function: the
+    CLI's tables are the board's tables, and both match their golden markdown (regenerate with
+    UPDATE_GOLDEN=1 after an intended change, and read the diff)."""
+    import os
+
+    from harness.bon.report import for_model, suite_table
+    from leaderboards.bon import board_rows, bon_section
+
+    policy, _ = fake_world
+    for source in load_prompts(get_suite("gsm8k_bon"), "embedded:math_problems"):
+        policy.answers[gsm8k_prompt(source.prompt)] = source.reference
+    assert main(["bon", "--models", "length,short", "--n-max", "4", "--limit", "4",
+                 "--out", str(tmp_path / "bon"), "--no-progress"]) == 0
+    printed = capsys.readouterr().out
+    cli = printed[printed.index("Best-of-N, "):printed.index("\nwrote ")] + "\n"
+    result = json.loads((tmp_path / "bon" / "metrics.json").read_text())
+    entries = [{"name": m, "form": "bt", "metrics": {"bon": for_model(result, m)}}
+               for m in ("length", "short")]
+    board = "\n".join(bon_section(entries, {})) + "\n"
+    for name, rows in board_rows(entries).items():
+        table = suite_table(get_suite(name), rows)
+        assert table in cli and table in board  # the same function, the same table
+    if os.environ.get("UPDATE_GOLDEN"):
+        GOLDEN_CLI.write_text(cli)
+        GOLDEN_BOARD.write_text(board)
+    assert cli == GOLDEN_CLI.read_text()
+    assert board == GOLDEN_BOARD.read_text()
+
+
+@pytest.fixture
+def plugin_suite():
+    """A third party's best-of-N suite, registered as plugins register (the decorator), taken
+    out again afterwards."""
+    from harness.bon.metrics import pick, rate
+    from harness.bon.suites import BON_SUITES, BonSuite, Evaluation, MetricRow
+
+    @BON_SUITES.register()
+    class FirstPick(BonSuite):
+        """How often the RM keeps the first sample (no judge, no reference)."""
+
+        name = "first_pick"
+        title = "First pick (plugin)"
+        data_key = "data.wildguard"
+        rows = (MetricRow("first", "kept sample 0", "picks of sample 0 (%)"),)
+
+        def usable(self, item):
+            return True
+
+        def evaluate(self, state, models, ns, config, judge):
+            curves = {m: {str(n): {"first": rate(sum(pick(state.scores[m][i.id], n) == 0
+                                                     for i in state.items), len(state.items))}
+                          for n in ns} for m in models}
+            return Evaluation({"prompts": len(state.items)}, curves, [])
+
+        def note(self, info):
+            return f"{info['prompts']} prompts"
+
+        def describe(self, infos):
+            return ["Share of prompts whose pick is the first sample."]
+
+    try:
+        yield FirstPick
+    finally:
+        BON_SUITES._items.pop("first_pick")
+        BON_SUITES._origins.pop("first_pick")
+
+
+def test_a_registered_plugin_suite_runs_and_renders(plugin_suite, fake_world, tmp_path, capsys):
+    from harness.bon.report import for_model
+    from leaderboards.bon import bon_section
+
+    assert bon(tmp_path / "p", "--suite", "first_pick") == 0
+    printed = capsys.readouterr().out
+    assert "Best-of-N, first_pick (8 prompts; percent (count/total)):" in printed
+    result = json.loads((tmp_path / "p" / "metrics.json").read_text())
+    curves = result["suites"]["first_pick"]["models"]
+    assert curves["length"]["1"]["first"] == {"value": 1.0, "count": 8, "total": 8}  # n=1
+    assert (tmp_path / "p" / "first_pick_first.png").exists()
+    board = "\n".join(bon_section([{"name": "length", "form": "bt", "metrics": {
+        "bon": for_model(result, "length")}}], {}))
+    assert "### First pick (plugin)" in board and "| length | bt     | kept sample 0 |" in board
+    assert bon(tmp_path / "q", "--suite", "first_pik") == 2  # did-you-mean, before any work
+    assert "did you mean 'first_pick'" in capsys.readouterr().err
+
+
+def test_dpo_reward_models_take_their_reference(fake_world, tmp_path, capsys, smol_lms):
+    """``dpo:POLICY@REF`` and ``dpo:POLICY --ref REF`` (``eval.dpo_ref``, as ``harness eval``
+    names it) are the same RM; without a reference it is refused; POLICY@POLICY rewards every
+    sample 0, so every n keeps the first sample."""
+    policy, ref = smol_lms
+
+    def run(out, *models_and_flags):
+        return main(["bon", "--suite", "wildguard_bon", "--n-max", "2", "--limit", "2",
+                     "--out", str(tmp_path / out), "--no-progress", "--models",
+                     *models_and_flags])
+
+    assert run("inline", f"dpo:{policy}@{ref}") == 0
+    assert run("flag", f"dpo:{policy}", "--ref", ref) == 0
+    inline, flag = (json.loads((tmp_path / o / "metrics.json").read_text())
+                    for o in ("inline", "flag"))
+    assert inline["rms"][f"dpo:{policy}@{ref}"]["name"] == f"dpo:{policy}@{ref}"
+    assert flag["rms"][f"dpo:{policy}"] == inline["rms"][f"dpo:{policy}@{ref}"]
+    assert flag["settings"]["rm"]["dpo_ref"] == ref
+    assert (flag["suites"]["wildguard_bon"]["models"][f"dpo:{policy}"]
+            == inline["suites"]["wildguard_bon"]["models"][f"dpo:{policy}@{ref}"])
+    capsys.readouterr()
+    assert run("none", f"dpo:{policy}") == 2
+    assert "needs its reference" in capsys.readouterr().err
+    assert run("same", f"dpo:{policy}@{policy}") == 0
+    items = [json.loads(line) for line in (tmp_path / "same" / "wildguard_bon_items.jsonl")
+             .read_text().splitlines()]
+    assert all(set(i["scores"]) == {0.0} and set(i["picks"].values()) == {0} for i in items)
+
+
+@pytest.fixture(scope="module")
+def smol_lms(tmp_path_factory):
+    """Two different random 2-layer Llamas with SmolLM2's tokenizer (see test_rm_kinds)."""
+    from test_rm_kinds import tiny_llama
+
+    from harness.models.backbones import load_tokenizer
+
+    root = tmp_path_factory.mktemp("lms")
+    tokenizer = load_tokenizer("smollm2-135m")
+    return tiny_llama(root / "policy", tokenizer, 1), tiny_llama(root / "ref", tokenizer, 2)
+
+
+def test_every_bon_setting_is_a_config_field_and_a_flag(capsys):
+    """``harness bon``'s flags are generated from ``BonConfig``: each field has one, a flag and
+    ``--set`` give the same config (and key), and a ``Literal`` field is checked both ways."""
+    import dataclasses
+
+    from harness.cli import build_parser
+    from harness.commands.bon import job_from_args
+    from harness.config import BonConfig, ConfigError
+
+    parser = build_parser()
+    base = ["bon", "--models", "length", "--out", "x"]
+    flags = {"top_p": "0.9", "batch_size": "4", "gsm8k_filter": "strict-match", "n_max": "2",
+             "limit": "0", "temperature": "0.5", "max_new_tokens": "8", "policy": "p",
+             "judge": "wildguard:/w"}
+    assert set(flags) == {f.name for f in dataclasses.fields(BonConfig)}  # one per field
+    by_flag = job_from_args(parser.parse_args(
+        base + sum(([f"--{k.replace('_', '-')}", v] for k, v in flags.items()), [])))
+    by_set = job_from_args(parser.parse_args(
+        base + sum((["--set", f"bon.{k}={v}"] for k, v in flags.items()), [])))
+    assert by_flag.config.bon == by_set.config.bon and by_flag.key() == by_set.key()
+    assert by_flag.config.bon.top_p == 0.9 and by_flag.limit is None
+    assert by_flag.key() != job_from_args(parser.parse_args(base)).key()
+    assert job_from_args(parser.parse_args(base + ["--ref", "r"])).config.eval.dpo_ref == "r"
+    with pytest.raises(SystemExit):
+        parser.parse_args(base + ["--gsm8k-filter", "loose"])
+    assert "invalid choice: 'loose'" in capsys.readouterr().err
+    with pytest.raises(ConfigError, match="bon.gsm8k_filter: 'loose' is not one of"):
+        job_from_args(parser.parse_args(base + ["--set", "bon.gsm8k_filter=loose"]))

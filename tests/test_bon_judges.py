@@ -30,6 +30,14 @@ def test_extraction_matches_lm_eval(text, strict, flexible, use_lm_eval):
     assert gsm8k.extract(text, "flexible-extract", use_lm_eval=use_lm_eval) == flexible
 
 
+def test_the_config_offers_exactly_the_extraction_filters():
+    import typing
+
+    from harness.config import GSM8KFilter
+
+    assert set(typing.get_args(GSM8KFilter)) == set(gsm8k.FILTERS)
+
+
 def test_normalisation_and_correctness():
     assert gsm8k.normalise("$1,250.") == "1250"
     assert gsm8k.is_correct("$1,250.", "Add them.\n#### 1250")

@@ -127,8 +127,9 @@ def suite_plots(suite: BonSuite, rows: Sequence[RmCurves], out_dir: str | Path,
     note = suite.note(rows[0].info)
     out: dict[str, str] = {}
     for metric in suite.rows:
-        if metric.plot is None:
-            continue
+        if metric.plot is None or not any((m or {}).get(metric.key, {}).get("value") is not None
+                                          for r in rows for m in r.curves.values()):
+            continue  # not plotted, or nothing to plot (e.g. no adversarial prompt sampled)
         name = f"{prefix}{suite.name}_{metric.key}.png"
         curve_plot(curves, metric.key, Path(out_dir) / name,
                    title=f"{suite.name}: {metric.key} vs n ({note})", ylabel=metric.plot,

@@ -48,8 +48,11 @@ def job_from_args(args: argparse.Namespace):
 def run(args: argparse.Namespace) -> int:
     from harness.bon.report import rows_of, tables_text
     from harness.bon.runner import run_bon, sampling_progress
+    from harness.validate import check_model_name
 
     job = job_from_args(args)
+    for model in job.models:  # before any sampling
+        check_model_name(model)
     with sampling_progress(not args.no_progress) as progress:
         result = run_bon(job, args.out, progress=progress)
     for suite, pool in result["pools"].items():
