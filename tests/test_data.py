@@ -9,7 +9,7 @@ import sys
 import pytest
 from conftest import REPO, shared_file
 
-from harness.data import DataError, PreferencePair, load_items, load_pairs, make_embedded
+from harness.data import DataError, PreferencePair, load_items, load_pairs
 from harness.data.loaders import EMBEDDED_DIR, parse_records, write_pairs
 from harness.data.rewardbench import SECTIONS, section_of
 from harness.data.schema import PromptItem
@@ -78,9 +78,16 @@ def test_embedded_samples_cover_what_the_default_run_needs():
     assert total < 1_000_000
 
 
-def test_embedded_files_match_their_generator():
-    for name, rows in make_embedded.build().items():
-        assert (EMBEDDED_DIR / f"{name}.jsonl").read_text() == make_embedded.render(rows), name
+def test_embedded_files_match_their_generator(tmp_path, capsys):
+    """``python -m tools.make_embedded`` rewrites the shipped files byte for byte."""
+    from tools import make_embedded
+
+    assert make_embedded.OUT == EMBEDDED_DIR
+    make_embedded.main(tmp_path)
+    written = sorted(p.name for p in tmp_path.iterdir())
+    assert written == sorted(p.name for p in EMBEDDED_DIR.iterdir() if p.suffix == ".jsonl")
+    for name in written:
+        assert (tmp_path / name).read_bytes() == (EMBEDDED_DIR / name).read_bytes(), name
 
 
 BAD_LINES = [

@@ -1,26 +1,28 @@
-"""Writes the embedded sample data in ``harness/data/embedded/``.
+"""Writes the embedded sample data in ``harness/data/embedded/`` (a build-time tool: the
+runtime package ships the files, not this generator, mostly word lists and templates).
 
-Run ``python -m harness.data.make_embedded`` after changing a template.
+Run ``python -m tools.make_embedded`` from the repository root after changing a template, and
+commit the files it rewrites.
 
 The samples are written by this project from templates, so the default run works offline and
 ships no third-party data. They are small on purpose (well under 1 MB): enough pairs to train a
 small RM in minutes, a RewardBench-shaped evaluation sample with every subset of the four
 sections, safety prompts (harmful and benign, WildGuardTest schema) and math word problems with
 numeric answers (GSM8K schema). The chosen response is the shorter one in about half of the
-pairs, so length alone cannot explain the preferences. A test regenerates them and checks the
-committed files are identical.
+pairs, so length alone cannot explain the preferences. ``tests/test_data.py`` regenerates them
+into a temporary folder and checks the committed files are identical, byte for byte.
 """
 
 from __future__ import annotations
 
-import json
 import random
 from pathlib import Path
 
 from harness.data.rewardbench import SECTIONS
+from harness.io import write_jsonl
 from harness.seeding import rng_for
 
-OUT = Path(__file__).parent / "embedded"
+OUT = Path(__file__).resolve().parents[1] / "harness" / "data" / "embedded"
 SEED = 20250619
 
 COUNTRIES = [
@@ -334,14 +336,10 @@ def build() -> dict[str, list[dict]]:
     }
 
 
-def render(rows: list[dict]) -> str:
-    return "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows)
-
-
-def main() -> None:
-    OUT.mkdir(parents=True, exist_ok=True)
+def main(out: Path = OUT) -> None:
+    """Write every sample as ``out/<name>.jsonl``."""
     for name, rows in build().items():
-        (OUT / f"{name}.jsonl").write_text(render(rows), encoding="utf-8")
+        write_jsonl(out / f"{name}.jsonl", rows)
         print(f"{name}: {len(rows)} rows")
 
 
