@@ -243,25 +243,23 @@ class GeminiClient:
             self._count("cache_hits")
             return text or ""
         self._take_budget()
-        key, transient, empty = self.key(request), 0, 0
+        key, failures = self.key(request), Counter()
         while True:
             try:
                 text = self.attempt(request)
-            except GeminiTransient:
-                transient += 1
-                self._count("transient_errors")
-                if transient > self.settings.retries:
+            except (GeminiTransient, GeminiNoAnswer) as err:
+                transient = isinstance(err, GeminiTransient)
+                kind = "transient_errors" if transient else "no_answer"
+                failures[kind] += 1
+                self._count(kind)
+                allowed = self.settings.retries if transient else self.settings.malformed_retries
+                if failures[kind] > allowed:
                     self._count("failed")
                     raise
-                self._sleep(backoff_delay(self.settings.seed, key, transient,
-                                          self.settings.backoff_s, self.settings.max_backoff_s))
-                continue
-            except GeminiNoAnswer:
-                empty += 1
-                self._count("no_answer")
-                if empty > self.settings.malformed_retries:
-                    self._count("failed")
-                    raise
+                if transient:  # an answer without text is asked again at once
+                    self._sleep(backoff_delay(self.settings.seed, key, failures[kind],
+                                              self.settings.backoff_s,
+                                              self.settings.max_backoff_s))
                 continue
             if self.cache is not None:
                 self.cache.put(key, text, model=self.model)
