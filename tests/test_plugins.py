@@ -12,6 +12,7 @@ import importlib
 import importlib.metadata
 import json
 import os
+import re
 import subprocess
 import sys
 import textwrap
@@ -38,6 +39,7 @@ REGISTRIES = {
     "crome_bench.bon_suites": ("harness.bon.suites", "BON_SUITES"),
     "crome_bench.generators": ("transforms.generators", "GENERATORS"),
 }
+PACKAGES = ("harness", "transforms", "baselines", "crome", "leaderboards")
 
 PLUGIN = '''
 """A third-party package: a record format with reviewer scores, and a suite using it."""
@@ -155,11 +157,13 @@ def registry(group: str) -> Registry:
 
 
 def test_every_registry_has_its_builtins_declared_as_entry_points():
-    """The groups this package declares are exactly the registries' groups, and each
-    built-in entry point names a module that imports (metadata installed and current)."""
+    """The groups this package declares (installed metadata, so current) are exactly the
+    groups of the registries in its source, and each built-in entry point imports."""
+    in_source = {group for package in PACKAGES for path in (REPO / package).rglob("*.py")
+                 for group in re.findall(r'group="(crome_bench\.\w+)"', path.read_text())}
     dist = importlib.metadata.distribution(BUILTIN_DISTRIBUTION)
     declared = {ep.group for ep in dist.entry_points if ep.group.startswith("crome_bench.")}
-    assert declared == set(REGISTRIES)
+    assert declared == in_source == set(REGISTRIES)
     for group in REGISTRIES:
         assert registry(group).group == group
         assert registry(group).names(), group
