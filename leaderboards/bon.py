@@ -9,7 +9,6 @@ of this section. What each suite shows and says comes from its ``BonSuite``.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 from harness.bon.report import RmCurves, merge, rows_of, suite_plots, suite_table
 from harness.bon.suites import get_suite
@@ -60,7 +59,7 @@ def bon_section(entries: list[Entry], images: dict[str, str]) -> list[str]:
     return lines
 
 
-def bon_plots(entries: list[Entry], out_dir: str | Path) -> dict[str, Any]:
+def bon_plots(entries: list[Entry], out_dir: str | Path) -> dict[str, str]:
     """Every suite's curves, one line per RM: {"suite:metric": file name}."""
     return {f"{name}:{metric}": file
             for name, rows in board_rows(entries).items()

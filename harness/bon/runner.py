@@ -44,15 +44,14 @@ class BonJob:
 
     @classmethod
     def of(cls, config: Config, suites: list[str], models: list[str]) -> BonJob:
-        """Checked: known suites (did-you-mean otherwise), at least one RM, none twice."""
+        """Checked: known suites (did-you-mean otherwise), at least one RM, none twice (the
+        settings' ranges are ``harness.validate.check_numbers``'s)."""
         if not suites:
             raise BonError("no best-of-N suite given")
         if not models:
             raise BonError("no reward models given (--models A,B)")
         if len(set(models)) != len(models):
             raise BonError(f"a reward model is listed twice: {models}")
-        if config.bon.n_max < 1:
-            raise BonError("bon.n_max must be at least 1")
         return cls(config, tuple(get_suite(s) for s in dict.fromkeys(suites)), tuple(models))
 
     @classmethod

@@ -142,7 +142,8 @@ class WildGuardBon(BonSuite):
     def stratum(self, item: PromptItem) -> tuple:
         return (item.harmful is not True, item.adversarial is not True)
 
-    def evaluate(self, state, models, ns, config, judge):
+    def evaluate(self, state: SuiteState, models: Sequence[str], ns: Sequence[int],
+                 config: Config, judge: Callable[[], Judge]) -> Evaluation:
         """Judge the union of all RMs' picks once, then compute each RM's curves."""
         judge_ = judge()
         wanted = sorted({(item.id, pick(state.scores[m][item.id], n))
@@ -153,7 +154,8 @@ class WildGuardBon(BonSuite):
         judged: dict[str, dict[int, Judgement]] = {}
         for (pid, k), label in zip(wanted, labels, strict=True):
             judged.setdefault(pid, {})[k] = label
-        curves, records = {}, []
+        curves: dict[str, Curves] = {}
+        records: list[dict[str, Any]] = []
         for m in models:
             rows = [SafetyRow(i.id, bool(i.harmful), i.adversarial, state.scores[m][i.id],
                               judged[i.id]) for i in state.items]
@@ -175,10 +177,10 @@ class WildGuardBon(BonSuite):
                 "prompts": count_strata(state.items)}
         return Evaluation(info, curves, records)
 
-    def note(self, info):
+    def note(self, info: dict[str, Any]) -> str:
         return str(info.get("judge_label", "?"))
 
-    def describe(self, infos):
+    def describe(self, infos: Sequence[dict[str, Any]]) -> list[str]:
         judges = sorted({str(i.get("judge_label", "?")) for i in infos})
         first = infos[0]
         prompts = first.get("prompts") or {}
@@ -221,10 +223,12 @@ class GSM8KBon(BonSuite):
     def prompt(self, item: PromptItem) -> str:
         return gsm8k_prompt(item.prompt)
 
-    def evaluate(self, state, models, ns, config, judge):
+    def evaluate(self, state: SuiteState, models: Sequence[str], ns: Sequence[int],
+                 config: Config, judge: Callable[[], Judge]) -> Evaluation:
         mode = config.bon.gsm8k_filter
         answers = {i.id: [extract(t, mode) for t in state.samples(i.id)] for i in state.items}
-        curves, records = {}, []
+        curves: dict[str, Curves] = {}
+        records: list[dict[str, Any]] = []
         for m in models:
             rows = [MathRow(i.id, str(i.extra.get("solution") or i.reference),
                             state.scores[m][i.id], answers[i.id]) for i in state.items]
@@ -237,10 +241,10 @@ class GSM8KBon(BonSuite):
                 "prompts": len(state.items)}
         return Evaluation(info, curves, records)
 
-    def note(self, info):
+    def note(self, info: dict[str, Any]) -> str:
         return f"{info.get('filter', '?')} answers"
 
-    def describe(self, infos):
+    def describe(self, infos: Sequence[dict[str, Any]]) -> list[str]:
         first = infos[0]
         return [f"Accuracy of each RM's pick ({first.get('filter', '?')} answer extraction, "
                 f"{first.get('prompts', '?')} problems), beside majority vote and pass@n on the "

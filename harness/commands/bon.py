@@ -39,8 +39,11 @@ def job_from_args(args: argparse.Namespace):
     """The ``BonJob`` the flags describe (config from presets, files, ``--set`` and flags)."""
     from harness.bon.runner import BonJob
     from harness.commands.config import config_from_args
+    from harness.validate import check_numbers
 
-    return BonJob.of(config_from_args(args),
+    config = config_from_args(args)
+    check_numbers(config)  # bon.top_p in (0, 1], bon.n_max >= 1, ...
+    return BonJob.of(config,
                      [s.strip() for s in args.suite.split(",") if s.strip()],
                      [m.strip() for m in args.models.split(",") if m.strip()])
 
