@@ -184,17 +184,13 @@ def check_run(config: Config, methods: list[str], forms: list[str] | None = None
     check_eval_data(config)
 
 
-# Which data setting each built-in suite reads (preference reads the held-out split); best-of-N
-# suites name their own (``BonSuite.data_key``).
-SUITE_DATA = {"rewardbench": "data.rewardbench", "reword": "data.rewardbench",
-              "diagnostics": "data.rewardbench", "rmbench": "data.rmbench"}
-
-
-def data_key(suite: str) -> str | None:
-    """The config key of the data ``suite`` reads (None: none of its own)."""
+def data_key(suite: str) -> str:
+    """The config key of the data ``suite`` reads: every suite, evaluation or best-of-N,
+    built-in or plugin, names its own (``Suite.data_key``, ``BonSuite.data_key``)."""
     from harness.bon.suites import BON_SUITES, get_suite
+    from harness.suites import SUITES
 
-    return get_suite(suite).data_key if suite in BON_SUITES else SUITE_DATA.get(suite)
+    return get_suite(suite).data_key if suite in BON_SUITES else SUITES.get(suite).data_key
 
 
 def is_local(source: str) -> bool:
@@ -210,7 +206,8 @@ def check_eval_data(config: Config) -> None:
     from harness.data.loaders import load_items
     from harness.data.rmbench import load_rmbench
 
-    keys = dict.fromkeys(k for k in map(data_key, config.eval.suites) if k)
+    # data.train is loaded by check_training_data (and preference reads its held-out split)
+    keys = dict.fromkeys(k for k in map(data_key, config.eval.suites) if k != "data.train")
     for key in keys:
         source = config.get_value(key)
         if is_local(source):

@@ -62,13 +62,12 @@ SCORED_PAIRS = RecordFormat(
 
 
 def _run(ctx):
-    pairs = load_pairs(ctx.data or ctx.config.data.train, limit=ctx.limit)
+    pairs = load_pairs(WINS.source(ctx), limit=ctx.limit)
     chosen, rejected, _ = ctx.scorer.score_pairs(pairs)
     return {"n": len(pairs), "chosen_wins": sum(c > r for c, r in zip(chosen, rejected))}
 
 
-WINS = Suite("wins", "how often the chosen response scores higher", _run,
-             lambda config: config.data.train)
+WINS = Suite("wins", "how often the chosen response scores higher", _run, "data.train")
 '''
 
 

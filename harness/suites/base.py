@@ -1,4 +1,5 @@
-"""The suite registry, the context suites run in, and shared helpers (sampling, records)."""
+"""What an evaluation suite is (``Suite``, its ``EvalContext``), the suite registry, and the
+helpers suites share (stratified sampling, pair outcomes, positional consistency)."""
 
 from __future__ import annotations
 
@@ -28,10 +29,21 @@ class EvalContext:
 
 @dataclass(frozen=True)
 class Suite:
+    """An evaluation suite: ``run`` scores the context's RM and returns its metrics.
+
+    ``data_key`` is the config key of the data it reads unless it is given a source
+    (``EvalContext.data``), e.g. ``data.rewardbench``: the checks before a run load that data
+    and ``--plan`` counts it, for plugin suites too.
+    """
+
     name: str
     description: str
     run: Callable[[EvalContext], dict[str, Any]]
-    default_data: Callable[[Config], str]
+    data_key: str
+
+    def source(self, ctx: EvalContext) -> str:
+        """The data this suite reads in ``ctx``: the source it was given, else its setting's."""
+        return ctx.data or str(ctx.config.get_value(self.data_key))
 
 
 SUITES: Registry[Suite] = Registry("suite", group="crome_bench.suites")

@@ -101,7 +101,7 @@ def diagnose(chosen_scores: list[float], rejected_scores: list[float], chosen_le
 
 
 def run(ctx: EvalContext) -> dict:
-    source = ctx.data or ctx.config.data.rewardbench
+    source = SUITE.source(ctx)
     # Same sampling as the rewardbench suite (stratified by subset, seeded), so on RewardBench
     # with the same --limit both suites see the same pairs and share cached scores.
     pairs = [p for p in load_pairs(source) if not p.is_tie]
@@ -128,5 +128,6 @@ def run(ctx: EvalContext) -> dict:
     return {**result, "length_unit": unit, "n": n, "data": source}
 
 
-SUITES.add("diagnostics", Suite("diagnostics", "spurious-cue diagnostics: length and markdown "
-                                "reliance", run, lambda config: config.data.rewardbench))
+SUITE = Suite("diagnostics", "spurious-cue diagnostics: length and markdown reliance", run,
+              "data.rewardbench")
+SUITES.add(SUITE.name, SUITE)

@@ -16,7 +16,7 @@ from harness.suites.base import (
 
 
 def run(ctx: EvalContext) -> dict:
-    source = ctx.data or ctx.config.data.train
+    source = SUITE.source(ctx)
     pairs = [p for p in load_pairs(source, limit=ctx.limit) if not p.is_tie]
     chosen, rejected, stats = ctx.scorer.score_pairs(pairs)
     correct, ties = pair_outcomes(chosen, rejected)
@@ -31,5 +31,5 @@ def run(ctx: EvalContext) -> dict:
             "truncated": stats["truncated"], "data": source}
 
 
-SUITES.add("preference", Suite("preference", "pairwise accuracy on any pairs file", run,
-                               lambda config: config.data.train))
+SUITE = Suite("preference", "pairwise accuracy on any pairs file", run, "data.train")
+SUITES.add(SUITE.name, SUITE)

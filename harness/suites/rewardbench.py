@@ -90,7 +90,7 @@ def load_rewardbench(source: str, limit: int | None, seed: int):
 
 
 def run(ctx: EvalContext) -> dict:
-    source = ctx.data or ctx.config.data.rewardbench
+    source = SUITE.source(ctx)
     pairs = load_rewardbench(source, ctx.limit, ctx.config.seed)
     chosen, rejected, stats = ctx.scorer.score_pairs(pairs)
     correct, ties = pair_outcomes(chosen, rejected)
@@ -106,5 +106,6 @@ def run(ctx: EvalContext) -> dict:
             "truncated": stats["truncated"], "data": source}
 
 
-SUITES.add("rewardbench", Suite("rewardbench", "RewardBench accuracy per subset and section",
-                                run, lambda config: config.data.rewardbench))
+SUITE = Suite("rewardbench", "RewardBench accuracy per subset and section", run,
+              "data.rewardbench")
+SUITES.add(SUITE.name, SUITE)

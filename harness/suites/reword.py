@@ -53,7 +53,7 @@ def _side_block(orig: list[int], trans: list[int], sides: list[str], side: str,
 def run(ctx: EvalContext) -> dict:
     from transforms import applies_to, side_counts, transform_pairs
 
-    source = ctx.data or ctx.config.data.rewardbench
+    source = SUITE.source(ctx)
     limit = ctx.config.eval.reword_limit or ctx.limit
     pairs = load_rewardbench(source, limit, ctx.config.seed)
     chosen, rejected, _ = ctx.scorer.score_pairs(pairs)
@@ -96,5 +96,6 @@ def run(ctx: EvalContext) -> dict:
             "n": len(pairs), "data": source}
 
 
-SUITES.add("reword", Suite("reword", "RewardBench under meaning-preserving transforms", run,
-                           lambda config: config.data.rewardbench))
+SUITE = Suite("reword", "RewardBench under meaning-preserving transforms", run,
+              "data.rewardbench")
+SUITES.add(SUITE.name, SUITE)

@@ -99,7 +99,7 @@ def comparison_pairs(items: list[StyledItem]) -> list[PreferencePair]:
 
 
 def run(ctx: EvalContext) -> dict[str, Any]:
-    source = ctx.data or ctx.config.data.rmbench
+    source = SUITE.source(ctx)
     items = stratified_sample(load_rmbench(source), ctx.limit, ctx.config.seed)
     pairs = comparison_pairs(items)
     chosen, rejected, stats = ctx.scorer.score_pairs(pairs)
@@ -150,5 +150,6 @@ def matrix_plot(result: dict[str, Any], path: str | Path, title: str) -> Path:
     return save_figure(fig, path)
 
 
-SUITES.add("rmbench", Suite("rmbench", "RM-Bench easy/normal/hard accuracy per domain (style "
-                                       "bias)", run, lambda config: config.data.rmbench))
+SUITE = Suite("rmbench", "RM-Bench easy/normal/hard accuracy per domain (style bias)", run,
+              "data.rmbench")
+SUITES.add(SUITE.name, SUITE)
