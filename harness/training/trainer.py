@@ -26,7 +26,7 @@ import torch
 
 from harness.config import Config, ConfigError
 from harness.data.schema import PreferencePair
-from harness.io import sha256_of, write_json
+from harness.io import jsonl_text, sha256_of, write_json
 from harness.models.backbones import load_sequence_classifier, load_tokenizer
 from harness.runstore import RunConflict
 from harness.scoring.reward_model import FORMS, resolve_dtype
@@ -209,14 +209,14 @@ class _StepLog:
     def __init__(self, path: Path, start: int):
         rows = []
         if start and path.exists():  # a kill may have cut the last line: keep whole rows only
-            rows = [json.dumps(row) for row in _parsed_rows(path) if row["step"] < start]
+            rows = [row for row in _parsed_rows(path) if row["step"] < start]
         path.parent.mkdir(parents=True, exist_ok=True)
         self.handle = path.open("w", encoding="utf-8")
-        self.handle.writelines(row + "\n" for row in rows)
+        self.handle.write(jsonl_text(rows))
 
     def write(self, step: int, loss: float, grad_norm: float | None, pairs: int) -> None:
-        self.handle.write(json.dumps({"step": step, "loss": loss, "grad_norm": grad_norm,
-                                      "pairs": pairs}) + "\n")
+        self.handle.write(jsonl_text([{"step": step, "loss": loss, "grad_norm": grad_norm,
+                                       "pairs": pairs}]))
         self.handle.flush()
 
     def close(self) -> None:
