@@ -196,6 +196,18 @@ class EvalConfig:
         default="", metadata={"help": "pairwise template file of judge:MODEL reward models "
                                       "(harness eval --judge-template); empty = the default, "
                                       "harness/scoring/templates/judge_pairwise.toml"})
+    device_map: str = field(
+        default="", metadata={"help": "where local models' layers go: empty = one device (this "
+                                      "rank's GPU, else the CPU); auto = spread one model over "
+                                      "every visible GPU (accelerate), for models larger than "
+                                      "one GPU"})
+    trust_remote_code: bool = field(
+        default=False, metadata={"help": "run modelling code shipped with a checkpoint (it runs "
+                                         "with your rights: only for checkpoints you trust)"})
+    attn_implementation: str = field(
+        default="sdpa", metadata={"help": "attention of local models: sdpa (PyTorch's fused "
+                                          "attention), flash_attention_2 (needs flash-attn), "
+                                          "eager; empty = transformers' choice"})
     gemini_timeout_s: float = field(
         default=60.0, metadata={"help": "gemini:MODEL judges: seconds per call"})
     gemini_retries: int = field(

@@ -77,7 +77,9 @@ def add_field_flags(parser: argparse.ArgumentParser, keys: Iterable[str],
         default = defaults.get_value(key)
         default = "empty" if default == "" else default
         text = f.metadata.get("help", "")
-        parser.add_argument(flag, dest=dest, default=None, choices=choices,
+        # A bool flag alone means true (--trust-remote-code); it also takes true/false.
+        switch = {"nargs": "?", "const": "true"} if hint is bool else {}
+        parser.add_argument(flag, dest=dest, default=None, choices=choices, **switch,
                             metavar=None if choices else f.name.upper(),
                             help=f"{text}{'; ' if text else ''}config {key}, default {default}"
                                  .replace("%", "%%"))

@@ -6,8 +6,12 @@ import argparse
 import typing
 from pathlib import Path
 
-from harness.commands.config import add_config_args, config_from_args
+from harness.commands.config import add_config_args, add_field_flags, config_from_args
 from harness.config import ConfigError, Precision
+
+# How local reward models load (LoadOptions): --device-map, --trust-remote-code,
+# --attn-implementation, on harness eval and harness run alike.
+LOAD_KEYS = ("eval.device_map", "eval.trust_remote_code", "eval.attn_implementation")
 
 
 def add_to(subparsers: argparse._SubParsersAction) -> None:
@@ -47,10 +51,28 @@ def add_to(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--seed", type=int, default=None)
     parser.add_argument("--out", required=True, help="output folder")
     add_config_args(parser)
+    add_field_flags(parser, LOAD_KEYS)
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
+    """Launched in several processes (``accelerate launch -m harness eval``), every rank does
+    the same work on gathered scores (``harness.distributed``); the main one writes ``--out``
+    and prints, the others write into a scratch folder that is thrown away."""
+    from harness import distributed
+
+    if distributed.is_main():
+        return evaluate_command(args)
+    import contextlib
+    import io
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as scratch, contextlib.redirect_stdout(io.StringIO()):
+        args.out = str(Path(scratch) / "out")
+        return evaluate_command(args)
+
+
+def evaluate_command(args: argparse.Namespace) -> int:
     from harness.evaluate import evaluate_model
     from harness.io import slug
     from harness.suites import SUITES

@@ -5,7 +5,8 @@ from __future__ import annotations
 import argparse
 import sys
 
-from harness.commands.config import add_config_args, config_from_args
+from harness.commands.config import add_config_args, add_field_flags, config_from_args
+from harness.commands.eval import LOAD_KEYS
 
 
 def add_to(subparsers: argparse._SubParsersAction) -> None:
@@ -28,6 +29,7 @@ def add_to(subparsers: argparse._SubParsersAction) -> None:
                              "refusing")
     parser.add_argument("--no-progress", action="store_true")
     add_config_args(parser)
+    add_field_flags(parser, LOAD_KEYS)
     parser.set_defaults(func=run)
 
 

@@ -75,6 +75,14 @@ class LoadOptions:
             kwargs["attn_implementation"] = self.attn_implementation
         return kwargs
 
+    def mark(self, model: Any) -> Any:
+        """Record on ``model`` that a device map placed it (``crome_placed``): transformers sets
+        ``hf_device_map`` only when the map spans several devices, and a model it put on one
+        device must not be moved either."""
+        if self.device_map:
+            model.crome_placed = True
+        return model
+
 
 def cache_dir() -> Path:
     root = os.environ.get("CROME_BENCH_CACHE") or Path.home() / ".cache" / "crome-bench"
@@ -209,6 +217,7 @@ def load_sequence_classifier(name: str, *, seed: int = 0, num_labels: int = 1,
         model = AutoModelForSequenceClassification.from_pretrained(
             model_source(name), num_labels=num_labels, **options.kwargs(), **kwargs
         )
+    options.mark(model)
     if model.config.pad_token_id is None:
         tokenizer = load_tokenizer(name, trust_remote_code=options.trust_remote_code)
         model.config.pad_token_id = tokenizer.pad_token_id
@@ -223,4 +232,4 @@ def load_causal_lm(name: str, options: LoadOptions | None = None, **kwargs: Any)
     options = options or LoadOptions()
     model = AutoModelForCausalLM.from_pretrained(model_source(name),
                                                  **{**options.kwargs(), **kwargs})
-    return model, load_tokenizer(name, trust_remote_code=options.trust_remote_code)
+    return options.mark(model), load_tokenizer(name, trust_remote_code=options.trust_remote_code)

@@ -17,11 +17,13 @@ bf16.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
 import torch
 
+from harness.models.backbones import LoadOptions
 from harness.scoring.forward import last_real_index, pad_batch
 
 # Token budget per batch (padded width x rows). A causal LM's logits are [tokens x vocabulary]
@@ -51,14 +53,22 @@ class CausalLM:
         return self.model(input_ids=ids, attention_mask=mask).logits, mask
 
 
-def load_causal(name: str, device: torch.device, dtype: torch.dtype) -> CausalLM:
+def load_causal(name: str, device: torch.device, dtype: torch.dtype,
+                options: LoadOptions | None = None) -> CausalLM:
     """A registered backbone (``smollm2-135m``), a local folder or a Hub id as a causal LM,
-    loaded directly in ``dtype`` (no float32 copy first) and put in eval mode."""
+    loaded directly in ``dtype`` (no float32 copy first) and put in eval mode. ``options``:
+    device map, remote code, attention (its dtype is replaced by ``dtype``); a model placed by
+    a device map stays where it was put, and inputs go to its embedding's device."""
     from harness.models.backbones import load_causal_lm
-    from harness.scoring.reward_model import model_folder
+    from harness.scoring.reward_model import model_folder, placed
 
-    model, tokenizer = load_causal_lm(model_folder(name), dtype=dtype)
-    return CausalLM(model.to(device).eval(), tokenizer, torch.device(device), name)
+    options = dataclasses.replace(options or LoadOptions(), dtype=dtype)
+    model, tokenizer = load_causal_lm(model_folder(name), options)
+    if placed(model):
+        device = model.get_input_embeddings().weight.device
+    else:
+        model = model.to(device)
+    return CausalLM(model.eval(), tokenizer, torch.device(device), name)
 
 
 @torch.inference_mode()

@@ -32,6 +32,7 @@ import hashlib
 import torch
 
 from harness.config import ConfigError
+from harness.models.backbones import LoadOptions
 from harness.registry import RegistryError
 from harness.scoring.causal import (
     CAUSAL_BATCH_TOKENS,
@@ -125,8 +126,8 @@ class DPORewardModel(TokenRewardModel):
 
 
 def load_dpo(name: str, *, ref: str | None, beta: float, max_length: int | None,
-             device: torch.device, dtype: torch.dtype, batch_tokens: int | None
-             ) -> DPORewardModel:
+             device: torch.device, dtype: torch.dtype, batch_tokens: int | None,
+             options: LoadOptions | None = None) -> DPORewardModel:
     """A ``dpo:``/``dpo-sum:``/``dpo-mean:`` name as a reward model; ``ref`` is the reference
     when the name carries none (``@REF`` wins). Equal policy and reference load once."""
     kind, policy_name, inline_ref = split_dpo_spec(name)  # type: ignore[misc]
@@ -135,9 +136,10 @@ def load_dpo(name: str, *, ref: str | None, beta: float, max_length: int | None,
         raise RegistryError(f"{name!r}: a DPO reward needs its reference model: --ref REF, "
                             "--set eval.dpo_ref=REF or dpo:POLICY@REF (or use the "
                             "reference-free dpo-sum:/dpo-mean:)")
-    policy = load_causal(policy_name, device, dtype)
+    policy = load_causal(policy_name, device, dtype, options)
     reference = None
     if ref_name:
-        reference = policy if ref_name == policy_name else load_causal(ref_name, device, dtype)
+        reference = (policy if ref_name == policy_name
+                     else load_causal(ref_name, device, dtype, options))
     return DPORewardModel(policy, reference, variant=kind, beta=beta,
                           max_length=max_length or 512, batch_tokens=batch_tokens)

@@ -76,11 +76,14 @@ def cast_keeping_head(model: torch.nn.Module, device: torch.device | str,
     collapse into exact ties (on all of RewardBench, a small trained RM: 167 strict ties instead
     of 36 and -1.4 points, as a tie counts as wrong; with the head in float32: 37 ties, -0.2).
     """
+    sharded = bool(getattr(model, "hf_device_map", None))  # over devices by a device map
     if dtype in (None, torch.float32):
+        if sharded:
+            return model.float() if dtype else model
         return model.to(device, dtype=dtype) if dtype else model.to(device)
     head = reward_head(model)
     kept = {k: v.detach().float().clone() for k, v in head.state_dict().items()} if head else {}
-    model = model.to(device, dtype=dtype)
+    model = model.to(dtype=dtype) if sharded else model.to(device, dtype=dtype)
     if head is not None:
         head.float()
         head.load_state_dict(kept)

@@ -27,6 +27,7 @@ import tomllib
 import torch
 
 from harness.config import ConfigError
+from harness.models.backbones import LoadOptions
 from harness.scoring.causal import CAUSAL_BATCH_TOKENS, CausalLM, load_causal, next_token_logprobs
 from harness.scoring.encoding import (
     PROMPT,
@@ -214,12 +215,12 @@ class LocalJudge(TokenRewardModel):
 
 
 def load_judge(model: str, *, template: str | Path | None, max_length: int | None,
-               device: torch.device, dtype: torch.dtype, batch_tokens: int | None
-               ) -> LocalJudge:
+               device: torch.device, dtype: torch.dtype, batch_tokens: int | None,
+               options: LoadOptions | None = None) -> LocalJudge:
     """``judge:MODEL``: MODEL is a registered backbone, a local folder or a Hub id; the
     template file is read (and checked) before the model loads."""
     if not model:
         raise ConfigError("judge: name the model, judge:MODEL (e.g. judge:smollm2-135m)")
     parsed = JudgeTemplate.load(template)
-    return LocalJudge(load_causal(model, device, dtype), parsed, max_length=max_length or 2048,
-                      batch_tokens=batch_tokens)
+    return LocalJudge(load_causal(model, device, dtype, options), parsed,
+                      max_length=max_length or 2048, batch_tokens=batch_tokens)

@@ -12,6 +12,7 @@ It keys the score cache, so a changed model, tokenizer or template never reuses 
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import hashlib
 import json
@@ -26,6 +27,7 @@ import torch
 
 from harness.config import Config, ConfigError, Precision
 from harness.gemini import GeminiSettings
+from harness.models.backbones import LoadOptions
 from harness.registry import Registry, RegistryError
 from harness.scoring.encoding import TEMPLATE_VERSION, encode_many
 from harness.scoring.forward import cast_keeping_head, rewards
@@ -117,8 +119,17 @@ def tokenizer_digest(tokenizer) -> str:
     return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
 
 
+def placed(model: torch.nn.Module) -> bool:
+    """Whether transformers placed the model by a device map (``LoadOptions.device_map``); it
+    then stays where it was put (over several devices, accelerate's hooks move activations)."""
+    return bool(getattr(model, "hf_device_map", None) or getattr(model, "crome_placed", False))
+
+
 def default_device() -> torch.device:
-    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    """This rank's device when launched in several processes; else the GPU when there is one."""
+    from harness.distributed import device
+
+    return device() or torch.device("cuda" if torch.cuda.is_available() else "cpu")
 
 
 def resolve_dtype(precision: str, device: torch.device) -> torch.dtype:
@@ -199,6 +210,8 @@ class HFRewardModel(TokenRewardModel):
             raise RegistryError(f"unknown reward-model form {form!r} (known: {', '.join(FORMS)})")
         self.form = form
         self.device = torch.device(device) if device else default_device()
+        if placed(model):  # by a device map: it stays there, and inputs go to its embedding
+            self.device = model.get_input_embeddings().weight.device
         model = cast_keeping_head(model, self.device, dtype)
         self.model = model.eval()
         self.tokenizer = tokenizer
@@ -298,7 +311,15 @@ def rm_options(config: Config) -> dict[str, Any]:
             "precision": config.eval.precision, "form": config.model.form,
             "dpo_ref": config.eval.dpo_ref or None, "dpo_beta": config.eval.dpo_beta,
             "judge_template": config.eval.judge_template or None,
-            "gemini": gemini_settings(config)}
+            "gemini": gemini_settings(config), "load": load_options(config)}
+
+
+def load_options(config: Config) -> LoadOptions:
+    """How weights load, from ``eval.device_map``, ``eval.trust_remote_code`` and
+    ``eval.attn_implementation`` (the dtype comes from ``eval.precision`` per device)."""
+    e = config.eval
+    return LoadOptions(device_map=e.device_map or None, trust_remote_code=e.trust_remote_code,
+                       attn_implementation=e.attn_implementation or None)
 
 
 def gemini_settings(config: Config) -> GeminiSettings:
@@ -315,13 +336,16 @@ def load_reward_model(name: str, *, max_length: int | None = None,
                       seed: int = 0, batch_tokens: int | None = None, form: str = "bt",
                       dpo_ref: str | None = None, dpo_beta: float = 0.1,
                       judge_template: str | None = None,
-                      gemini: GeminiSettings | None = None) -> RewardModel:
+                      gemini: GeminiSettings | None = None,
+                      load: LoadOptions | None = None) -> RewardModel:
     """A reward model by name: reference scorer, backbone, checkpoint directory or Hub id;
     or a causal LM read as one: ``dpo:POLICY`` (reference ``dpo_ref``, or ``dpo:POLICY@REF``),
     ``dpo-sum:POLICY``, ``dpo-mean:POLICY`` (``harness.scoring.dpo``) and ``judge:MODEL``
     (``harness.scoring.judge``, pairwise; ``judge_template`` a template file, None the
     default); ``gemini:MODEL`` is Gemini as a pairwise judge (``harness.scoring.gemini_judge``,
-    the same template; ``gemini`` the client's settings, None its defaults).
+    the same template; ``gemini`` the client's settings, None its defaults). ``load``: device
+    map, remote code and attention for every local model (``LoadOptions``; its dtype is
+    ``precision``'s).
 
     ``precision``: see ``resolve_dtype``. ``batch_tokens`` None: ``BATCH_TOKENS`` by device.
     ``max_length`` None
@@ -336,11 +360,12 @@ def load_reward_model(name: str, *, max_length: int | None = None,
         return REWARD_MODELS.get(name)(max_length=max_length)
     device = torch.device(device) if device else default_device()
     dtype = resolve_dtype(precision, device)
+    load = dataclasses.replace(load or LoadOptions(), dtype=dtype)
     from harness.scoring.dpo import load_dpo, split_dpo_spec
 
     if split_dpo_spec(name) is not None:
         return load_dpo(name, ref=dpo_ref, beta=dpo_beta, max_length=max_length, device=device,
-                        dtype=dtype, batch_tokens=batch_tokens)
+                        dtype=dtype, batch_tokens=batch_tokens, options=load)
     if name.startswith(GEMINI_PREFIX):
         from harness.scoring.gemini_judge import load_gemini_judge
 
@@ -351,11 +376,12 @@ def load_reward_model(name: str, *, max_length: int | None = None,
 
         return load_judge(name.removeprefix(JUDGE_PREFIX), template=judge_template,
                           max_length=max_length, device=device, dtype=dtype,
-                          batch_tokens=batch_tokens)
+                          batch_tokens=batch_tokens, options=load)
     if name in BACKBONES:
-        model = load_sequence_classifier(name, seed=seed)
+        model = load_sequence_classifier(name, seed=seed, options=load)
         label = f"untrained:{name}" + (":pairpm" if form == "pairpm" else "")
-        return HFRewardModel(model, load_tokenizer(name), label,
+        return HFRewardModel(model, load_tokenizer(name, trust_remote_code=load.trust_remote_code),
+                             label,
                              max_length or 512, device, dtype, batch_tokens, form)
     from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
@@ -363,9 +389,14 @@ def load_reward_model(name: str, *, max_length: int | None = None,
     path = Path(name)
     meta = _read_meta(path) if path.is_dir() else {}
     try:
-        tokenizer = AutoTokenizer.from_pretrained(name)
-        model = AutoModelForSequenceClassification.from_pretrained(name)
+        tokenizer = AutoTokenizer.from_pretrained(name, trust_remote_code=load.trust_remote_code)
+        model = load.mark(AutoModelForSequenceClassification.from_pretrained(name,
+                                                                             **load.kwargs()))
     except (OSError, ValueError) as err:  # not a directory, and no such (reachable) Hub id
+        if "trust_remote_code" in str(err):
+            raise RegistryError(f"reward model {name!r} ships its own modelling code, which "
+                                "runs with your rights: pass --trust-remote-code (or --set "
+                                "eval.trust_remote_code=true) if you trust it") from None
         raise _unknown(name, err) from None
     if tokenizer.pad_token is None:
         tokenizer.pad_token = tokenizer.eos_token or tokenizer.unk_token

@@ -7,7 +7,9 @@ nearly gone and an out-of-memory shows up on the first batch. Results come back 
 
 Scores are cached on disk by (RM fingerprint, text hash) in SQLite (WAL, one commit per batch),
 so an unchanged text is never scored twice across suites, transforms and runs, and a killed run
-keeps everything scored before the kill. Several processes may share one cache file.
+keeps everything scored before the kill. Several processes may share one cache file. Started by
+``accelerate launch``/``torchrun``, the processes split the texts still to score and gather
+the scores (``harness.distributed``), so every process returns the same scores as one would.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.data.schema import PreferencePair
+from harness.distributed import is_main, share_work, wait_for_everyone
 from harness.models.backbones import cache_dir as default_cache_dir
 from harness.scoring.encoding import PairedResponses
 from harness.scoring.reward_model import RewardModel
@@ -102,18 +105,31 @@ class Scorer:
             first.setdefault(k, i)
         fingerprint = self.rm.fingerprint
         known = self.cache.get(fingerprint, list(first)) if self.cache else {}
+        wait_for_everyone()  # every rank has read the cache before any rank writes its share
         missing = [k for k in first if k not in known]
         self.stats["cached"] += len(first) - len(missing)
         idx = [first[k] for k in missing]
-        for batch in self._score([prompts[i] for i in idx], [responses[i] for i in idx]):
-            fresh = [(missing[j], value, cut) for j, value, cut in batch]
-            known.update({k: (v, c) for k, v, c in fresh})
-            if self.cache:
-                self.cache.put(fingerprint, fresh)
-            self.stats["scored"] += len(fresh)
+        # Launched in several processes, each scores its share and all get every score.
+        values = share_work(idx, lambda part: self._score_missing(
+            fingerprint, [keys[i] for i in part], [prompts[i] for i in part],
+            [responses[i] for i in part]))
+        known.update(zip(missing, values, strict=True))
+        self.stats["scored"] += len(missing)
         self.stats["truncated"] += sum(known[k][1] for k in first)
         self.stats["seconds"] += time.perf_counter() - began
         return [known[k][0] for k in keys], [known[k][1] for k in keys]
+
+    def _score_missing(self, fingerprint: str, keys: list[str], prompts: list[Any],
+                       responses: list[str]) -> list[tuple[float, bool]]:
+        """(score, truncated) per text, in order; each batch goes to the cache as it is done,
+        so a killed run keeps what it scored."""
+        out: list[tuple[float, bool]] = [(math.nan, False)] * len(keys)
+        for batch in self._score(prompts, responses):
+            if self.cache:
+                self.cache.put(fingerprint, [(keys[j], value, cut) for j, value, cut in batch])
+            for j, value, cut in batch:
+                out[j] = (value, cut)
+        return out
 
     def _score(self, prompts: list[Any], responses: list[str]
                ) -> Iterator[list[tuple[int, float, bool]]]:
@@ -139,7 +155,7 @@ class Scorer:
 
     @contextmanager
     def _progress(self, total: int):
-        if not self.show_progress or total < PROGRESS_MIN_TEXTS:
+        if not self.show_progress or total < PROGRESS_MIN_TEXTS or not is_main():
             yield lambda n: None
             return
         from harness.progress import progress_bar
