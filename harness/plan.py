@@ -167,6 +167,25 @@ def _suite_items(suite: str, config: Config, source: str | None, limit: int | No
     return n, source
 
 
+def rm_cost(model: str, forms: dict[str, str], config: Config) -> tuple[str, int, str]:
+    """(form, passes per text, what a pass is) of a reward-model name: a local judge is PairPM;
+    a Gemini judge is PairPM with API calls (before its answer cache) instead of passes;
+    ``dpo:POLICY`` reads each text with the policy and the reference (2 passes, also when
+    they are one model); ``dpo-sum:``/``dpo-mean:`` with the policy only."""
+    from harness.scoring.names import split_dpo_spec
+
+    if model in REFERENCES:
+        return "bt", 1, "forward passes"
+    if model.startswith("gemini:"):
+        return "pairpm", 1, "API calls"
+    if model.startswith("judge:"):
+        return "pairpm", 1, "forward passes"
+    dpo = split_dpo_spec(model)
+    if dpo is not None:
+        return "bt", 2 if dpo[0] == "dpo" else 1, "forward passes"
+    return forms.get(model, config.model.form), 1, "forward passes"
+
+
 def eval_plan(models: list[str], suites: list[str], config: Config,
               sources: dict[str, str] | None = None, limit: int | None = None,
               forms: dict[str, str] | None = None) -> list[str]:
@@ -190,15 +209,13 @@ def eval_plan(models: list[str], suites: list[str], config: Config,
         else:
             lines.append(f"  {suite}: not a built-in suite; its size is not planned")
             continue
-        by_form: dict[str, list[str]] = {}
+        by_cost: dict[tuple[str, int, str], list[str]] = {}
         for model in models:
-            form = ("bt" if model in REFERENCES else "pairpm" if model.startswith("judge:")
-                    else (forms or {}).get(model, config.model.form))  # judges are PairPM
-            by_form.setdefault(form, []).append(model)
-        for form, group in by_form.items():
-            per = factor or TEXTS_PER_ITEM.get(form, {}).get(suite, 2)
-            lines.append(f"  {suite} on {source}: {_n(n)} {what}; {_n(_mul(n, per))} forward "
-                         f"passes per {form} RM x {len(group)} ({', '.join(group)})")
+            by_cost.setdefault(rm_cost(model, forms or {}, config), []).append(model)
+        for (form, passes, unit), group in by_cost.items():
+            per = (factor or TEXTS_PER_ITEM.get(form, {}).get(suite, 2)) * passes
+            lines.append(f"  {suite} on {source}: {_n(n)} {what}; {_n(_mul(n, per))} {unit} "
+                         f"per {form} RM x {len(group)} ({', '.join(group)})")
     lines.append("  (texts already in the score cache are not scored again)")
     return lines
 

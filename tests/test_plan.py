@@ -92,3 +92,21 @@ def test_eval_plan_counts_a_judge_as_pairpm(tmp_path, capsys):
                  "--out", str(tmp_path / "o"), "--plan"]) == 0
     out = capsys.readouterr().out
     assert "per pairpm RM x 1 (judge:smollm2-135m)" in out and "per bt RM x 1 (length)" in out
+
+
+def test_eval_plan_counts_dpo_and_gemini_costs(tmp_path, capsys):
+    """A DPO reward reads each text with the policy and the reference (4 passes per pair), a
+    reference-free one with the policy (2, as a classifier), a Gemini judge makes API calls (2
+    orders per pair)."""
+    assert main(["eval", "--model", "dpo:smollm2-135m@smollm2-135m,dpo-mean:smollm2-135m,"
+                 "gemini:gemini-2.0-flash,length", "--suite", "rewardbench",
+                 "--data", "embedded:rewardbench", "--out", str(tmp_path / "o"), "--plan"]) == 0
+    lines = [line for line in capsys.readouterr().out.splitlines() if "rewardbench on" in line]
+    pairs = int(lines[0].split(": ", 1)[1].split()[0])
+    assert lines == [
+        f"  rewardbench on embedded:rewardbench: {pairs} pairs; {4 * pairs} forward passes per "
+        "bt RM x 1 (dpo:smollm2-135m@smollm2-135m)",
+        f"  rewardbench on embedded:rewardbench: {pairs} pairs; {2 * pairs} forward passes per "
+        "bt RM x 2 (dpo-mean:smollm2-135m, length)",
+        f"  rewardbench on embedded:rewardbench: {pairs} pairs; {2 * pairs} API calls per "
+        "pairpm RM x 1 (gemini:gemini-2.0-flash)"]

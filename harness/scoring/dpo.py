@@ -41,6 +41,7 @@ from harness.scoring.causal import (
     response_logprobs,
 )
 from harness.scoring.encoding import TEMPLATE_VERSION, ResponseIds, encode_responses
+from harness.scoring.names import DPO_KINDS, split_dpo_spec
 from harness.scoring.reward_model import (
     TokenRewardModel,
     position_limit,
@@ -48,22 +49,7 @@ from harness.scoring.reward_model import (
     weights_digest,
 )
 
-DPO_KINDS = ("dpo", "dpo-sum", "dpo-mean")
 DPO_VERSION = 1  # bump when the reward's definition changes: it is part of the fingerprint
-
-
-def split_dpo_spec(name: str) -> tuple[str, str, str | None] | None:
-    """``"dpo:P@R"`` -> ("dpo", "P", "R"); ``"dpo-mean:P"`` -> ("dpo-mean", "P", None); any
-    other name -> None."""
-    kind, sep, rest = name.partition(":")
-    if not sep or kind not in DPO_KINDS:
-        return None
-    policy, at, ref = rest.partition("@")
-    if not policy:
-        raise RegistryError(f"{name!r}: name the policy, {kind}:POLICY")
-    if kind != "dpo" and at:
-        raise RegistryError(f"{name!r}: {kind} is reference-free; drop @{ref}")
-    return kind, policy, (ref or None) if at else None
 
 
 class DPORewardModel(TokenRewardModel):
