@@ -25,6 +25,8 @@ from harness.io import canonical_json, sha256_of
 Precision = typing.Literal["auto", "fp32", "bf16"]
 # How much training each method gets; see TrainConfig.budget.
 Budget = typing.Literal["epochs", "steps"]
+# How a reward model reads a pair; see harness.scoring.scorer.Scorer.score_pairs.
+Form = typing.Literal["bt", "pairpm"]
 # lm-eval's two GSM8K answer filters (harness.bon.gsm8k.FILTERS).
 GSM8KFilter = typing.Literal["flexible-extract", "strict-match"]
 
@@ -96,7 +98,8 @@ class ModelConfig:
     mode: str = field(default="frozen", metadata={
         "help": "full | lora | frozen (default: measured in benchmarks/README.md, as accurate "
                 "as full at a fraction of the time on CPU)"})
-    form: str = field(default="bt", metadata={"help": "bt (one reward per response) | pairpm"})
+    form: Form = field(default="bt", metadata={
+        "help": "bt (Bradley-Terry, one reward per response) | pairpm (pairwise)"})
     max_length: int = field(default=256, metadata={"help": "tokens per (prompt, response) input"})
     lora_r: int = 16
     lora_alpha: int = 32
@@ -261,7 +264,8 @@ class BonConfig:
 
 @dataclass
 class Config:
-    seed: int = 0
+    seed: int = field(default=0, metadata={
+        "help": "the one seed: data split, augmentation, head init, batches, bootstrap"})
     data: DataConfig = field(default_factory=DataConfig)
     model: ModelConfig = field(default_factory=ModelConfig)
     train: TrainConfig = field(default_factory=TrainConfig)

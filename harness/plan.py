@@ -320,15 +320,10 @@ def _config(args: argparse.Namespace) -> Config:
 
 
 def _plan_run(args: argparse.Namespace) -> int:
-    from harness.commands.train import apply_common_flags
+    from harness.commands.run import run_config
     from harness.runstore import RunStore
 
-    config = _config(args)
-    forms = [f.strip() for f in (args.form or "").split(",") if f.strip()] or None
-    if forms and len(forms) == 1:
-        config.set_value("model.form", forms[0])
-    args.form = None
-    apply_common_flags(config, args)
+    config, forms = run_config(args)
     methods = [m.strip() for m in args.models.split(",") if m.strip()]
     store = RunStore(Path(args.runs_dir) / (args.name or f"default-{config.hash()}"), config)
     return print_plan(run_plan(config, methods, forms or [config.model.form], args.eval_model,
@@ -336,28 +331,17 @@ def _plan_run(args: argparse.Namespace) -> int:
 
 
 def _plan_train(args: argparse.Namespace) -> int:
-    from harness.commands.train import apply_common_flags
-
     config = _config(args)
-    apply_common_flags(config, args)
     return print_plan(train_plan(args.method, config, limit=args.limit))
 
 
 def _plan_eval(args: argparse.Namespace) -> int:
+    from harness.commands.eval import data_sources
+
     config = _config(args)
-    for flag, key in (("transforms", "eval.transforms"), ("max_length", "model.max_length"),
-                      ("form", "model.form"), ("seed", "seed"), ("precision", "eval.precision")):
-        if getattr(args, flag, None) is not None:
-            config.set_value(key, getattr(args, flag))
     suites = [s.strip() for s in args.suite.split(",") if s.strip()]
     models = [m.strip() for m in args.model.split(",") if m.strip()]
-    # --data as harness.commands.eval.data_sources reads it: SUITE=SOURCE for one suite, a
-    # bare SOURCE for the others
-    named = {v.partition("=")[0]: v.partition("=")[2] for v in args.data
-             if v.partition("=")[0] in suites}
-    bare = [v for v in args.data if v.partition("=")[0] not in suites]
-    sources = {s: named.get(s, bare[0] if bare else None) for s in suites
-               if s in named or bare}
+    sources = data_sources(args.data, suites)  # as harness eval reads --data
     return print_plan(eval_plan(models, suites, config, sources, args.limit))
 
 

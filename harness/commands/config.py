@@ -44,6 +44,12 @@ def add_config_args(parser: argparse.ArgumentParser, plan: bool = True) -> None:
     )
 
 
+# Flags that mean one config key on every command that has them (train, run, eval, bon).
+TRAINING_KEYS = ("data.train", "model.backbone", "model.mode", "seed")
+FLAG_NAMES = {"data.train": "--data", "eval.dpo_ref": "--ref",
+              "eval.gemini_max_calls": "--max-calls"}
+
+
 def config_field(key: str) -> dataclasses.Field:
     """The dataclass field behind a dotted config key (``bon.n_max``)."""
     leaf = key.rpartition(".")[2]
@@ -70,7 +76,7 @@ def add_field_flags(parser: argparse.ArgumentParser, keys: Iterable[str],
     defaults = Config()
     for key in keys:
         f = config_field(key)
-        flag = (names or {}).get(key) or "--" + f.name.replace("_", "-")
+        flag = ({**FLAG_NAMES, **(names or {})}).get(key) or "--" + f.name.replace("_", "-")
         dest = "cfg_" + key.replace(".", "__")
         hint = typing.get_type_hints(_owner(key))[f.name]
         choices = typing.get_args(hint) if typing.get_origin(hint) is typing.Literal else None
@@ -93,6 +99,12 @@ def _owner(key: str) -> type:
     for section in key.split(".")[:-1]:
         cls = typing.get_type_hints(cls).get(section, type(None))
     return cls
+
+
+def flag_given(args: argparse.Namespace, key: str) -> bool:
+    """Whether the command line gave ``key``'s field flag (not ``--set``)."""
+    dest = {key_: dest for dest, key_ in (getattr(args, FLAGS_ATTR, None) or {}).items()}
+    return dest.get(key) is not None and getattr(args, dest[key], None) is not None
 
 
 def config_from_args(args: argparse.Namespace) -> Config:

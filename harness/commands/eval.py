@@ -3,15 +3,22 @@
 from __future__ import annotations
 
 import argparse
-import typing
 from pathlib import Path
 
-from harness.commands.config import add_config_args, add_field_flags, config_from_args
-from harness.config import ConfigError, Precision
+from harness.commands.config import (
+    add_config_args,
+    add_field_flags,
+    config_from_args,
+    flag_given,
+)
+from harness.config import ConfigError
 
 # How local reward models load (LoadOptions): --device-map, --trust-remote-code,
 # --attn-implementation, on harness eval and harness run alike.
 LOAD_KEYS = ("eval.device_map", "eval.trust_remote_code", "eval.attn_implementation")
+# Every other setting harness eval takes as a flag (names: harness.commands.config.FLAG_NAMES).
+EVAL_KEYS = ("eval.transforms", "model.max_length", "model.form", "seed", "eval.precision",
+             "eval.dpo_ref", "eval.judge_template", "eval.gemini_max_calls")
 
 
 def add_to(subparsers: argparse._SubParsersAction) -> None:
@@ -30,28 +37,9 @@ def add_to(subparsers: argparse._SubParsersAction) -> None:
                              "Defaults: preference the model's held-out split (else data.train), "
                              "rmbench data.rmbench, the others data.rewardbench")
     parser.add_argument("--limit", type=int, default=None, help="stratified sample size")
-    parser.add_argument("--transforms", default=None,
-                        help="comma-separated transform names (reword suite)")
-    parser.add_argument("--form", default=None,
-                        help="bt | pairpm, for backbones and Hub models (checkpoints know theirs)")
-    parser.add_argument("--ref", default=None, metavar="REF",
-                        help="reference model of dpo:POLICY models (eval.dpo_ref); beta is "
-                             "eval.dpo_beta. dpo-sum:/dpo-mean:POLICY are reference-free")
-    parser.add_argument("--judge-template", default=None, metavar="FILE",
-                        help="pairwise template (TOML) for judge:MODEL models "
-                             "(eval.judge_template; default harness/scoring/templates/"
-                             "judge_pairwise.toml)")
-    parser.add_argument("--max-calls", type=int, default=None, metavar="N",
-                        help="gemini:MODEL judges: make at most N new calls, then stop (exit "
-                             "3); answers are cached, so the same command continues "
-                             "(eval.gemini_max_calls)")
-    parser.add_argument("--max-length", type=int, default=None)
-    parser.add_argument("--precision", default=None, choices=typing.get_args(Precision),
-                        help="RM weights (default eval.precision: bf16 on GPU, fp32 on CPU)")
-    parser.add_argument("--seed", type=int, default=None)
     parser.add_argument("--out", required=True, help="output folder")
     add_config_args(parser)
-    add_field_flags(parser, LOAD_KEYS)
+    add_field_flags(parser, [*EVAL_KEYS, *LOAD_KEYS])
     parser.set_defaults(func=run)
 
 
@@ -79,19 +67,12 @@ def evaluate_command(args: argparse.Namespace) -> int:
     from leaderboards.summary import print_summary
 
     config = config_from_args(args)
-    for flag, key in (("transforms", "eval.transforms"), ("max_length", "model.max_length"),
-                      ("form", "model.form"), ("seed", "seed"),
-                      ("precision", "eval.precision"), ("ref", "eval.dpo_ref"),
-                      ("judge_template", "eval.judge_template"),
-                      ("max_calls", "eval.gemini_max_calls")):
-        if getattr(args, flag) is not None:
-            config.set_value(key, getattr(args, flag))
     models = [m.strip() for m in args.model.split(",") if m.strip()]
     suites = [s.strip() for s in args.suite.split(",") if s.strip()]
     for suite in suites:
         SUITES.get(suite)  # an unknown name fails here, with close matches
     sources = data_sources(args.data, suites)
-    if args.transforms is not None and "reword" not in suites:
+    if flag_given(args, "eval.transforms") and "reword" not in suites:
         raise ConfigError("--transforms is read by the reword suite only, which was not "
                           f"requested (--suite {','.join(suites)})")
     from harness.io import remove_if_unused

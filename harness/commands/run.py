@@ -5,8 +5,14 @@ from __future__ import annotations
 import argparse
 import sys
 
-from harness.commands.config import add_config_args, add_field_flags, config_from_args
+from harness.commands.config import (
+    TRAINING_KEYS,
+    add_config_args,
+    add_field_flags,
+    config_from_args,
+)
 from harness.commands.eval import LOAD_KEYS
+from harness.config import Config
 
 
 def add_to(subparsers: argparse._SubParsersAction) -> None:
@@ -17,12 +23,10 @@ def add_to(subparsers: argparse._SubParsersAction) -> None:
                         help="an outside RM to evaluate too (Hub id or path; repeatable)")
     parser.add_argument("--name", default=None, help="run name (default: default-<config hash>)")
     parser.add_argument("--runs-dir", default="runs", help="where runs are stored")
-    parser.add_argument("--data", default=None, help="training pairs (sets data.train)")
-    parser.add_argument("--backbone", default=None)
-    parser.add_argument("--mode", default=None)
+    add_field_flags(parser, TRAINING_KEYS)
+    # Not model.form's flag: a run may train both forms.
     parser.add_argument("--form", default=None,
                         help="bt | pairpm | bt,pairpm (both forms, every method)")
-    parser.add_argument("--seed", type=int, default=None)
     parser.add_argument("--new-run", action="store_true",
                         help="when --name holds a run with other settings, data or code, start "
                              "a new run under the next free name (NAME-2, ...) instead of "
@@ -33,10 +37,18 @@ def add_to(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(func=run)
 
 
+def run_config(args: argparse.Namespace) -> tuple[Config, list[str] | None]:
+    """(the config, the forms ``--form`` asks for): one form is the config's model.form."""
+    config = config_from_args(args)
+    forms = [f.strip() for f in (args.form or "").split(",") if f.strip()] or None
+    if forms and len(forms) == 1:
+        config.set_value("model.form", forms[0])
+    return config, forms
+
+
 def run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from harness.commands.train import apply_common_flags
     from harness.io import remove_if_unused
     from harness.locks import hold
     from harness.run import publish_run, run_all
@@ -45,12 +57,7 @@ def run(args: argparse.Namespace) -> int:
     from leaderboards.publish import read_results
     from leaderboards.summary import print_summary
 
-    config = config_from_args(args)
-    forms = [f.strip() for f in (args.form or "").split(",") if f.strip()] or None
-    if forms and len(forms) == 1:
-        config.set_value("model.form", forms[0])
-    args.form = None  # set above; apply_common_flags must not take a list
-    apply_common_flags(config, args)
+    config, forms = run_config(args)
     methods = [m.strip() for m in args.models.split(",") if m.strip()]
     # Every setting, name and the training data are checked before the card or any work.
     check_run(config, methods, forms, args.eval_model)

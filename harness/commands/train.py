@@ -6,34 +6,25 @@ import argparse
 import json
 from pathlib import Path
 
-from harness.commands.config import add_config_args, config_from_args
+from harness.commands.config import (
+    TRAINING_KEYS,
+    add_config_args,
+    add_field_flags,
+    config_from_args,
+)
 
 
 def add_to(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("train", help="train a reward model (vanilla, rrm, crome)")
     parser.add_argument("--method", default="vanilla", help="vanilla | rrm | crome")
-    parser.add_argument("--data", default=None,
-                        help="training pairs: file, Hub id or embedded:NAME")
-    parser.add_argument("--backbone", default=None, help="backbone name, Hub id or local path")
-    parser.add_argument("--mode", default=None, help="full | lora | frozen")
-    parser.add_argument("--form", default=None,
-                        help="bt (Bradley-Terry, one reward per response) | pairpm (pairwise)")
+    add_field_flags(parser, [*TRAINING_KEYS, "model.form"])
     parser.add_argument("--out", required=True, help="output folder (rerun to resume)")
     parser.add_argument("--limit", type=int, default=None, help="use the first N pairs")
-    parser.add_argument("--seed", type=int, default=None)
     parser.add_argument("--filter-model", default=None,
                         help="baseline RM for filtering (default: train vanilla first)")
     parser.add_argument("--no-progress", action="store_true")
     add_config_args(parser)
     parser.set_defaults(func=run)
-
-
-def apply_common_flags(config, args: argparse.Namespace) -> None:
-    for flag, key in (("data", "data.train"), ("backbone", "model.backbone"),
-                      ("mode", "model.mode"), ("form", "model.form"), ("seed", "seed")):
-        value = getattr(args, flag, None)
-        if value is not None:
-            config.set_value(key, value)
 
 
 def counts_line(method: str, counts: dict) -> str | None:
@@ -58,7 +49,6 @@ def run(args: argparse.Namespace) -> int:
     from harness.validate import check_methods, check_model_name, check_settings
 
     config = config_from_args(args)
-    apply_common_flags(config, args)
     check_settings(config)
     check_methods([args.method])
     if args.filter_model:

@@ -25,14 +25,14 @@ from typing import Any
 
 import torch
 
-from harness.config import Config, ConfigError, Precision
+from harness.config import Config, ConfigError, Form, Precision
 from harness.gemini import GeminiSettings
 from harness.models.backbones import LoadOptions
 from harness.registry import Registry, RegistryError
 from harness.scoring.encoding import TEMPLATE_VERSION, encode_many
 from harness.scoring.forward import cast_keeping_head, rewards
 
-FORMS = ("bt", "pairpm")
+FORMS = typing.get_args(Form)
 JUDGE_PREFIX = "judge:"  # judge:MODEL, a local chat model as a pairwise judge
 GEMINI_PREFIX = "gemini:"  # gemini:MODEL, Gemini as a pairwise judge (no local model)
 PRECISIONS = typing.get_args(Precision)
