@@ -10,11 +10,12 @@ import torch
 from bon_fakes import FAKE_RMS, FakePolicy
 
 from harness.bon.errors import BonError
-from harness.bon.policies import GenParams, SeededSampler
+from harness.bon.policies import GenParams
 from harness.bon.pool import SamplePool, promptset_hash
 from harness.bon.runner import BonJob, limit_items, load_prompts, run_bon
 from harness.bon.suites import get_suite
 from harness.config import Config
+from harness.models.chat import SeededSampler
 
 PARAMS = GenParams(temperature=0.7, top_p=0.9, max_new_tokens=16)
 PROMPTS = [(f"p{k}", f"prompt number {k}") for k in range(5)]

@@ -19,8 +19,8 @@ from harness.config import Config, ConfigError
 from harness.data.schema import PreferencePair
 from harness.io import read_jsonl
 from harness.models.backbones import load_tokenizer, seeded_init
+from harness.models.chat import ChatLM
 from harness.registry import RegistryError
-from harness.scoring.causal import CausalLM
 from harness.scoring.encoding import PairedResponses, encode_many, encode_responses
 from harness.scoring.judge import DEFAULT_TEMPLATE, JudgeTemplate, LocalJudge
 from harness.scoring.reward_model import load_reward_model
@@ -210,7 +210,7 @@ def toy_judge(tokenizer, a_logit: float, b_logit: float, max_length: int = 2048)
     a, b = (tokenizer(v, add_special_tokens=False)["input_ids"][0]
             for v in (template.verdict_a, template.verdict_b))
     model = ToyVerdicts(len(tokenizer), {a: a_logit, b: b_logit})
-    return LocalJudge(CausalLM(model, tokenizer, torch.device("cpu"), "toy"), template,
+    return LocalJudge(ChatLM(model, tokenizer, torch.device("cpu"), "toy"), template,
                       max_length=max_length)
 
 
@@ -273,7 +273,7 @@ def test_judge_template_errors(smol_tok, tmp_path):
                                                           'verdict_a = "Assistant A wins"'))
     model = ToyVerdicts(len(smol_tok), {})
     with pytest.raises(ConfigError, match="not one token"):
-        LocalJudge(CausalLM(model, smol_tok, torch.device("cpu"), "toy"),
+        LocalJudge(ChatLM(model, smol_tok, torch.device("cpu"), "toy"),
                    JudgeTemplate.load(multi))
 
 

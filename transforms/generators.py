@@ -3,10 +3,11 @@
 A generator turns prompts into completions: ``generate(prompts, max_new_tokens) -> texts``. Its
 ``name`` identifies the model *and* the decoding settings, because it is part of the cache key.
 
-- ``smollm2``: SmolLM2-135M-Instruct (ships with the project, runs on a CPU) through
-  ``harness.models.load_causal_lm``, with its chat template. Greedy by default, so one input
-  always gives one output; ``temperature > 0`` samples under a seed of its own (torch's global
-  RNG is forked, never left changed).
+- ``smollm2``: SmolLM2-135M-Instruct (ships with the project, runs on a CPU) as the project's
+  one local chat model (``harness.models.chat``), with its chat template. Greedy by default, so
+  one input always gives one output; ``temperature > 0`` samples each prompt under its own seed
+  (from the generator's seed and the prompt), never from torch's global RNG, so an output does
+  not depend on the prompts batched with it.
 - ``gemini``: Gemini through the project's one client (``harness.gemini``: retries with backoff,
   timeouts, rate limit, the key from ``GEMINI_API_KEY`` or ``GOOGLE_API_KEY`` and never
   written), temperature 0.
@@ -23,7 +24,7 @@ import os
 import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from harness.gemini import (
     GeminiBlocked,
@@ -36,8 +37,14 @@ from harness.gemini import (
     has_key,
 )
 from harness.kvstore import JsonStore
+from harness.models.chat import SAMPLER_VERSION, chat_model
 from harness.registry import Registry
-from harness.seeding import text_hash
+from harness.seeding import derive_seed, text_hash
+
+if TYPE_CHECKING:
+    from harness.models.chat import ChatLM
+
+SAMPLED_TOP_P = 0.95  # the nucleus of a sampling generator (temperature > 0)
 
 
 class Generator(Protocol):
@@ -55,7 +62,9 @@ GENERATORS: Registry[Callable[..., Generator]] = Registry(
 
 
 class SmolLM2Generator:
-    """A local chat model (default ``smollm2-135m``), batched, left-padded, greedy or seeded."""
+    """A local chat model (default ``smollm2-135m``) on the CPU, the shared one of
+    ``harness.models.chat``: batches in input order, greedy, or sampled (top-p 0.95) with each
+    prompt's own seed, drawn from (``seed``, the prompt's text)."""
 
     def __init__(self, model: str = "smollm2-135m", *, temperature: float = 0.0, seed: int = 0,
                  batch_size: int = 8):
@@ -63,43 +72,21 @@ class SmolLM2Generator:
         self.temperature = temperature
         self.seed = seed
         self.batch_size = batch_size
-        decoding = "greedy" if temperature <= 0 else f"t{temperature:g}-s{seed}"
+        decoding = ("greedy" if temperature <= 0
+                    else f"t{temperature:g}-p{SAMPLED_TOP_P:g}-s{seed}-sampler{SAMPLER_VERSION}")
         self.name = f"{model}:{decoding}"
-        self._loaded: tuple[Any, Any] | None = None
+        self._lm: ChatLM | None = None
         self._lock = threading.Lock()
 
-    def _model(self) -> tuple[Any, Any]:
-        if self._loaded is None:
-            from harness.models.backbones import load_causal_lm
-
-            model, tokenizer = load_causal_lm(self.model_name)
-            model.eval()
-            tokenizer.padding_side = "left"
-            self._loaded = (model, tokenizer)
-        return self._loaded
-
     def generate(self, prompts: Sequence[str], max_new_tokens: int) -> list[str]:
-        import torch
-
         with self._lock:
-            model, tokenizer = self._model()
-            out: list[str] = []
-            for start in range(0, len(prompts), self.batch_size):
-                batch = [tokenizer.apply_chat_template(
-                    [{"role": "user", "content": p}], add_generation_prompt=True, tokenize=False)
-                    for p in prompts[start:start + self.batch_size]]
-                inputs = tokenizer(batch, return_tensors="pt", padding=True,
-                                   add_special_tokens=False)
-                options: dict[str, Any] = {"do_sample": False}
-                if self.temperature > 0:
-                    options = {"do_sample": True, "temperature": self.temperature, "top_p": 0.95}
-                with torch.random.fork_rng(devices=[]), torch.inference_mode():
-                    torch.manual_seed(self.seed + start)
-                    ids = model.generate(**inputs, max_new_tokens=max_new_tokens,
-                                         pad_token_id=tokenizer.pad_token_id, **options)
-                new = ids[:, inputs["input_ids"].shape[1]:]
-                out.extend(tokenizer.batch_decode(new, skip_special_tokens=True))
-            return [text.strip() for text in out]
+            if self._lm is None:
+                self._lm = chat_model(self.model_name, device="cpu")
+        seeds = [derive_seed(self.seed, "generator-sample", text_hash(p)) for p in prompts]
+        outputs = self._lm.generate(prompts, max_new_tokens=max_new_tokens,
+                                    temperature=self.temperature, top_p=SAMPLED_TOP_P,
+                                    seeds=seeds, batch_size=self.batch_size)
+        return [g.text.strip() for g in outputs]
 
 
 class GeminiGenerator:

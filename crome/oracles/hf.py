@@ -1,9 +1,10 @@
-"""The ``hf`` oracle: a local chat model through transformers (no network, no key).
+"""The ``hf`` oracle: a local chat model (``harness.models.chat``, no network, no key).
 
 ``smollm2-135m`` by default (ships with the project, runs on a laptop CPU); any Hub id or local
 path works on a machine that has it. Small models follow JSON schemas poorly, so this oracle uses
 the ``text`` prompt format (rubrics as a list, rewrites as the bare answer) and the tolerant
-parsers of ``crome.prompts``. Decoding is greedy, so the same input always gives the same answer:
+parsers of ``crome.prompts``. It runs on the CPU (its cached answers then do not depend on the
+machine) and decoding is greedy, so the same input always gives the same answer:
 a malformed answer is skipped at once (asking again would repeat it) and answers are cached.
 A 135M model's rewrites are poor: it often hands back the answer, the prompt or our
 instructions, or changes only punctuation. They are real model rewrites, but from a model far
@@ -16,12 +17,15 @@ from __future__ import annotations
 
 import os
 import threading
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from crome import prompts
 from crome.errors import OracleSkip
 from crome.oracles import ORACLES, Oracle
 from crome.rubrics import Rubric
+
+if TYPE_CHECKING:
+    from harness.models.chat import ChatLM
 
 
 @ORACLES.register("hf")
@@ -41,39 +45,29 @@ class HFOracle(Oracle):
         # lot when the cores are shared: on a busy 2-core machine, 64 tokens took 3 s with one
         # thread and 13-32 s with two. A quarter of the cores, at least one.
         self.threads = threads or max(1, (os.cpu_count() or 1) // 4)
-        self._loaded: tuple[Any, Any] | None = None
+        self._lm: ChatLM | None = None
         self._lock = threading.Lock()
 
-    def _model(self) -> tuple[Any, Any]:
+    def _model(self) -> ChatLM:
         with self._lock:
-            if self._loaded is None:
-                from harness.models.backbones import load_causal_lm
+            if self._lm is None:
+                from harness.models.chat import chat_model
 
-                model, tokenizer = load_causal_lm(self.model)
-                model.eval()
-                self._loaded = (model, tokenizer)
-            return self._loaded
+                self._lm = chat_model(self.model, device="cpu")
+            return self._lm
 
     def generate(self, text: str, max_new_tokens: int) -> str:
         """One greedy chat completion."""
         import torch
 
-        model, tokenizer = self._model()
-        inputs = tokenizer.apply_chat_template(
-            [{"role": "user", "content": text}], add_generation_prompt=True,
-            return_tensors="pt", return_dict=True,
-        )
-        with self._lock, torch.no_grad():
+        lm = self._model()
+        with self._lock:
             threads = torch.get_num_threads()
             torch.set_num_threads(self.threads)
             try:
-                output = model.generate(
-                    **inputs, max_new_tokens=max_new_tokens, do_sample=False,
-                    pad_token_id=tokenizer.pad_token_id,
-                )
+                return lm.generate([text], max_new_tokens=max_new_tokens)[0].text
             finally:
                 torch.set_num_threads(threads)
-        return tokenizer.decode(output[0, inputs["input_ids"].shape[1]:], skip_special_tokens=True)
 
     def rubrics(self, prompt: str) -> list[Rubric]:
         text = self.generate(prompts.rubrics_prompt(prompt, "text"), 64)
@@ -82,7 +76,7 @@ class HFOracle(Oracle):
     def rewrite(self, prompt: str, answer: str, rubric: Rubric, direction: str) -> str | None:
         if len(answer) > self.max_answer_chars:
             raise OracleSkip("too_long")  # a cut answer could not be "the same but for one thing"
-        _, tokenizer = self._model()
+        tokenizer = self._model().tokenizer
         budget = min(self.max_new_tokens, int(len(tokenizer.encode(answer)) * 1.5) + 16)
         text = self.generate(prompts.rewrite_prompt(prompt, answer, rubric, direction, "text"),
                              budget)

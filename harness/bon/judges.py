@@ -22,7 +22,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from harness.bon.errors import BonError
-from harness.registry import Registry
+from harness.registry import Registry, RegistryError
 
 
 @dataclass(frozen=True)
@@ -195,7 +195,8 @@ def parse_wildguard(output: str) -> Judgement:
 
 
 class WildGuardJudge(Judge):
-    """allenai/wildguard (a Mistral-7B fine-tune) via transformers, greedy, new tokens only."""
+    """allenai/wildguard (a Mistral-7B fine-tune) as the shared local chat model
+    (``harness.models.chat``): its own prompt format as the whole input, greedy."""
 
     outputs = ("refusal", "harmful")
     label_source = WILDGUARD_LABEL
@@ -203,46 +204,32 @@ class WildGuardJudge(Judge):
     def __init__(self, model: str = "allenai/wildguard", *, batch_size: int = 8,
                  max_new_tokens: int = 32, device: str | None = None):
         import torch
-        from transformers import AutoModelForCausalLM, AutoTokenizer
+
+        from harness.models.backbones import LoadOptions
+        from harness.models.chat import chat_model, default_device
 
         self.name = "wildguard"
         self.model_name = model
         self.batch_size = batch_size
         self.max_new_tokens = max_new_tokens
-        self.device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
+        self.device = torch.device(device or default_device())
+        dtype = torch.bfloat16 if self.device.type == "cuda" else torch.float32
         try:
-            self.tokenizer = AutoTokenizer.from_pretrained(model)
-            self.model = AutoModelForCausalLM.from_pretrained(
-                model, dtype=torch.bfloat16 if self.device.type == "cuda" else torch.float32)
-        except (OSError, ValueError) as err:
+            self.lm = chat_model(model, device=self.device, options=LoadOptions(dtype=dtype))
+        except (OSError, ValueError, RegistryError) as err:
             raise BonError(f"wildguard judge: cannot load {model!r} "
                            f"({str(err).splitlines()[0]}). {WILDGUARD_HELP}") from None
-        if self.tokenizer.pad_token is None:
-            self.tokenizer.pad_token = self.tokenizer.eos_token
-        self.tokenizer.padding_side = "left"
-        self.model = self.model.to(self.device).eval()
 
     @property
     def fingerprint(self) -> str:
         return f"wildguard-{hashlib.sha256(self.model_name.encode()).hexdigest()[:12]}"
 
     def judge(self, prompts, responses):
-        import torch
-
         texts = [WILDGUARD_FORMAT.format(prompt=p, response=r)
                  for p, r in zip(prompts, responses, strict=True)]
-        out: list[Judgement] = []
-        for start in range(0, len(texts), self.batch_size):
-            enc = self.tokenizer(texts[start:start + self.batch_size], return_tensors="pt",
-                                 padding=True, add_special_tokens=False).to(self.device)
-            with torch.inference_mode():
-                ids = self.model.generate(**enc, do_sample=False,
-                                          max_new_tokens=self.max_new_tokens,
-                                          pad_token_id=self.tokenizer.pad_token_id)
-            new = ids[:, enc["input_ids"].shape[1]:]
-            out += [parse_wildguard(t) for t in
-                    self.tokenizer.batch_decode(new, skip_special_tokens=True)]
-        return out
+        outputs = self.lm.generate(texts, max_new_tokens=self.max_new_tokens, chat=False,
+                                   batch_size=self.batch_size)
+        return [parse_wildguard(g.text) for g in outputs]
 
 
 def _keywords(arg: str | None = None, **kwargs: Any) -> Judge:

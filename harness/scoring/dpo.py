@@ -33,20 +33,13 @@ import torch
 
 from harness.config import ConfigError
 from harness.models.backbones import LoadOptions
+from harness.models.chat import CAUSAL_BATCH_TOKENS, ChatLM, chat_model, with_dtype
 from harness.registry import RegistryError
-from harness.scoring.causal import (
-    CAUSAL_BATCH_TOKENS,
-    CausalLM,
-    load_causal,
-    response_logprobs,
-)
 from harness.scoring.encoding import TEMPLATE_VERSION, ResponseIds, encode_responses
 from harness.scoring.names import DPO_KINDS, split_dpo_spec
 from harness.scoring.reward_model import (
     TokenRewardModel,
     position_limit,
-    tokenizer_digest,
-    weights_digest,
 )
 
 DPO_VERSION = 1  # bump when the reward's definition changes: it is part of the fingerprint
@@ -59,7 +52,7 @@ class DPORewardModel(TokenRewardModel):
 
     kind = "dpo"
 
-    def __init__(self, policy: CausalLM, ref: CausalLM | None, *, variant: str = "dpo",
+    def __init__(self, policy: ChatLM, ref: ChatLM | None, *, variant: str = "dpo",
                  beta: float = 0.1, max_length: int = 512, batch_tokens: int | None = None):
         if variant not in DPO_KINDS:
             raise RegistryError(f"unknown DPO reward {variant!r} (known: {', '.join(DPO_KINDS)})")
@@ -87,9 +80,9 @@ class DPORewardModel(TokenRewardModel):
         """Both models' weights, the tokenizer, the variant, beta and the encoding."""
         if self._fingerprint is None:
             parts = [f"dpo-v{DPO_VERSION}", self.variant, repr(self.beta),
-                     weights_digest(self.policy.model),
-                     weights_digest(self.ref.model) if self.ref is not None else "no-ref",
-                     tokenizer_digest(self.tokenizer), str(self.max_length),
+                     self.policy.weights_digest,
+                     self.ref.weights_digest if self.ref is not None else "no-ref",
+                     self.policy.tokenizer_digest, str(self.max_length),
                      str(TEMPLATE_VERSION)]
             self._fingerprint = hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:24]
         return self._fingerprint
@@ -101,12 +94,12 @@ class DPORewardModel(TokenRewardModel):
     @torch.inference_mode()
     def score_batch(self, sequences: list[ResponseIds]) -> list[float]:
         starts = [s.start for s in sequences]
-        policy, counts = response_logprobs(self.policy, sequences, starts)
+        policy, counts = self.policy.response_logprobs(sequences, starts)
         if self.variant == "dpo-sum":
             return policy
         if self.variant == "dpo-mean":
             return [total / n if n else 0.0 for total, n in zip(policy, counts, strict=True)]
-        ref, _ = response_logprobs(self.ref, sequences, starts)
+        ref, _ = self.ref.response_logprobs(sequences, starts)
         return [self.beta * (p - r) for p, r in zip(policy, ref, strict=True)]
 
 
@@ -115,17 +108,16 @@ def load_dpo(name: str, *, ref: str | None, beta: float, max_length: int | None,
              device: torch.device, dtype: torch.dtype, batch_tokens: int | None,
              options: LoadOptions | None = None) -> DPORewardModel:
     """A ``dpo:``/``dpo-sum:``/``dpo-mean:`` name as a reward model; ``ref`` is the reference
-    when the name carries none (``@REF`` wins). Equal policy and reference load once."""
+    when the name carries none (``@REF`` wins). Equal policy and reference are one model
+    (``chat_model`` shares an instance per name)."""
     kind, policy_name, inline_ref = split_dpo_spec(name)  # type: ignore[misc]
     ref_name = inline_ref or (ref if kind == "dpo" else None)
     if kind == "dpo" and not ref_name:
         raise RegistryError(f"{name!r}: a DPO reward needs its reference model: --ref REF, "
                             "--set eval.dpo_ref=REF or dpo:POLICY@REF (or use the "
                             "reference-free dpo-sum:/dpo-mean:)")
-    policy = load_causal(policy_name, device, dtype, options)
-    reference = None
-    if ref_name:
-        reference = (policy if ref_name == policy_name
-                     else load_causal(ref_name, device, dtype, options))
+    options = with_dtype(options, dtype)
+    policy = chat_model(policy_name, device=device, options=options)
+    reference = chat_model(ref_name, device=device, options=options) if ref_name else None
     return DPORewardModel(policy, reference, variant=kind, beta=beta,
                           max_length=max_length or 512, batch_tokens=batch_tokens)

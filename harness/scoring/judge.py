@@ -28,7 +28,7 @@ import torch
 
 from harness.config import ConfigError
 from harness.models.backbones import LoadOptions
-from harness.scoring.causal import CAUSAL_BATCH_TOKENS, CausalLM, load_causal, next_token_logprobs
+from harness.models.chat import CAUSAL_BATCH_TOKENS, ChatLM, chat_model, with_dtype
 from harness.scoring.encoding import (
     PROMPT,
     RESPONSE,
@@ -42,8 +42,6 @@ from harness.scoring.encoding import (
 from harness.scoring.reward_model import (
     TokenRewardModel,
     position_limit,
-    tokenizer_digest,
-    weights_digest,
 )
 
 DEFAULT_TEMPLATE = Path(__file__).parent / "templates" / "judge_pairwise.toml"
@@ -105,7 +103,7 @@ class LocalJudge(TokenRewardModel):
     kind = "judge"
     form = "pairpm"
 
-    def __init__(self, lm: CausalLM, template: JudgeTemplate, *, max_length: int = 2048,
+    def __init__(self, lm: ChatLM, template: JudgeTemplate, *, max_length: int = 2048,
                  batch_tokens: int | None = None):
         self.lm, self.template = lm, template
         self.model, self.tokenizer, self.device = lm.model, lm.tokenizer, lm.device
@@ -122,8 +120,8 @@ class LocalJudge(TokenRewardModel):
     def fingerprint(self) -> str:
         """The weights, the tokenizer, the template file's text and the max length."""
         if self._fingerprint is None:
-            parts = [f"judge-v{JUDGE_VERSION}", weights_digest(self.model),
-                     tokenizer_digest(self.tokenizer), self.template.source,
+            parts = [f"judge-v{JUDGE_VERSION}", self.lm.weights_digest,
+                     self.lm.tokenizer_digest, self.template.source,
                      str(self.max_length)]
             self._fingerprint = hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:24]
         return self._fingerprint
@@ -208,7 +206,7 @@ class LocalJudge(TokenRewardModel):
 
     @torch.inference_mode()
     def score_batch(self, sequences: list[list[int]]) -> list[float]:
-        logp = next_token_logprobs(self.lm, sequences)
+        logp = self.lm.next_token_logprobs(sequences)
         a, b = self.verdict_ids
         return (logp[:, a] - logp[:, b]).cpu().tolist()
 
@@ -222,5 +220,5 @@ def load_judge(model: str, *, template: str | Path | None, max_length: int | Non
     if not model:
         raise ConfigError("judge: name the model, judge:MODEL (e.g. judge:smollm2-135m)")
     parsed = JudgeTemplate.load(template)
-    return LocalJudge(load_causal(model, device, dtype, options), parsed,
+    return LocalJudge(chat_model(model, device=device, options=with_dtype(options, dtype)), parsed,
                       max_length=max_length or 2048, batch_tokens=batch_tokens)
