@@ -81,6 +81,36 @@ def share_work(items: Sequence[T], work: Callable[[list[T]], list[Any]]) -> list
 
 
 def wait_for_everyone() -> None:
-    """A barrier, so the main process writes only after every rank has finished its share."""
+    """A barrier: no rank goes on before every rank got here."""
     if world_size() > 1:
         _state().wait_for_everyone()
+
+
+def main_first(work: Callable[[], T]) -> T:
+    """``work()`` on the main process first, then on the others: for work that leaves its
+    result on disk (best-of-N sample pools), so the other ranks find it done instead of
+    repeating it. Needs a disk the ranks share (one machine, or a shared cache folder)."""
+    if world_size() == 1:
+        return work()
+    if is_main():
+        result = work()
+        wait_for_everyone()
+        return result
+    wait_for_everyone()
+    return work()
+
+
+def outputs_on_main(command: Callable[[Any], int], args: Any) -> int:
+    """Run a command whose ``args.out`` is its output folder: the main process as given; the
+    other ranks, which do the same work on the gathered scores, write into a scratch folder
+    that is thrown away and print nothing."""
+    if is_main():
+        return command(args)
+    import contextlib
+    import io
+    import tempfile
+    from pathlib import Path
+
+    with tempfile.TemporaryDirectory() as scratch, contextlib.redirect_stdout(io.StringIO()):
+        args.out = str(Path(scratch) / "out")
+        return command(args)

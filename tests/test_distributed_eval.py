@@ -59,6 +59,27 @@ def test_two_process_eval_matches_one_process(tmp_path):
                                                                    rel=0, abs=1e-6)
 
 
+@pytest.mark.slow
+def test_two_process_best_of_n_matches_one_process(tmp_path):
+    """``harness bon`` in two processes: the main rank samples the pools (the other finds them
+    complete), both score their share, and the result is the one-process result (the pools'
+    paths aside, which name each run's own cache). About 2 minutes: SmolLM2 samples twice."""
+    runs = {}
+    for name, launcher in (("one", []), ("two", ["-m", "torch.distributed.run", "--standalone",
+                                                "--nproc_per_node", "2"])):
+        env = {**os.environ, "OMP_NUM_THREADS": "1",
+               "CROME_BENCH_CACHE": str(tmp_path / f"cache-{name}")}
+        done = subprocess.run([sys.executable, *launcher, "-m", "harness", "bon", "--models",
+                               "minilm-l6,length", "--limit", "2", "--n-max", "4", "--out",
+                               str(tmp_path / name), "--no-progress"], cwd=REPO,
+                              capture_output=True, text=True, timeout=900, env=env)
+        assert done.returncode == 0, done.stdout + done.stderr
+        runs[name] = json.loads((tmp_path / name / "metrics.json").read_text())
+        for pool in runs[name]["pools"].values():
+            assert pool.pop("path").startswith(str(tmp_path / f"cache-{name}"))
+    assert runs["one"] == runs["two"]
+
+
 def test_share_work_in_one_process_is_the_work():
     assert share_work([3, 1, 2], lambda xs: [x * 10 for x in xs]) == [30, 10, 20]
 

@@ -29,6 +29,7 @@ from harness.bon.report import Result, rows_of, suite_plots
 from harness.bon.suites import BON_SUITES, BonSuite, SuiteState, get_suite
 from harness.config import BonConfig, Config
 from harness.data.schema import PromptItem
+from harness.distributed import main_first
 from harness.io import atomic_write_text, sha256_of, write_json
 from harness.seeding import derive_seed
 
@@ -234,8 +235,9 @@ def run_bon(job: BonJob, out: str | Path, *,
         check_judge(job.bon.judge)  # before minutes of sampling, not after
     out = Path(out)
     ns = n_grid(job.bon.n_max)
-    states = build_pools(job, policy_loader or (lambda: load_policy(
-        job.bon.policy, batch_size=job.bon.batch_size)), progress)
+    # In several processes the main rank samples; the others then find the pools complete.
+    states = main_first(lambda: build_pools(job, policy_loader or (lambda: load_policy(
+        job.bon.policy, batch_size=job.bon.batch_size)), progress))
     identities = score_pools(job, states, rm_loader or default_rm_loader(job.config))
     judges: list[Judge] = []
 

@@ -49,6 +49,15 @@ def job_from_args(args: argparse.Namespace):
 
 
 def run(args: argparse.Namespace) -> int:
+    """Launched in several processes (``accelerate launch -m harness bon``), the main rank
+    samples the pools, every rank then scores its share of them (the scorer gathers), and only
+    the main rank writes and prints (``harness.distributed``)."""
+    from harness.distributed import outputs_on_main
+
+    return outputs_on_main(best_of_n_command, args)
+
+
+def best_of_n_command(args: argparse.Namespace) -> int:
     from harness.bon.report import rows_of, tables_text
     from harness.bon.runner import run_bon, sampling_progress
     from harness.validate import check_model_name

@@ -47,17 +47,9 @@ def run(args: argparse.Namespace) -> int:
     """Launched in several processes (``accelerate launch -m harness eval``), every rank does
     the same work on gathered scores (``harness.distributed``); the main one writes ``--out``
     and prints, the others write into a scratch folder that is thrown away."""
-    from harness import distributed
+    from harness.distributed import outputs_on_main
 
-    if distributed.is_main():
-        return evaluate_command(args)
-    import contextlib
-    import io
-    import tempfile
-
-    with tempfile.TemporaryDirectory() as scratch, contextlib.redirect_stdout(io.StringIO()):
-        args.out = str(Path(scratch) / "out")
-        return evaluate_command(args)
+    return outputs_on_main(evaluate_command, args)
 
 
 def evaluate_command(args: argparse.Namespace) -> int:
