@@ -11,10 +11,10 @@ generator of model-based transforms, DPO rewards and local judge reward models a
   process, so callers asking for the same model share its weights, its digests and a lock;
 - the chat template (``chat_text``): a user message as the model's prompt, plain text for a
   model without a template (which then gets its special tokens, e.g. BOS, from the tokenizer);
-- batched generation (``generate``): left padding done here (the tokenizer's padding side is
-  never changed on a shared instance), greedy, or sampled with each row drawing from its own
-  seeded ``torch.Generator`` (``SeededSampler``), so a row's output depends on its seed alone,
-  never on its batch-mates or torch's global RNG; cut at the first stop token;
+- batched generation (``generate``): left padding done here (``pad_batch``; the tokenizer's
+  padding side is never changed on a shared instance), greedy, or sampled with each row drawing
+  from its own seeded ``torch.Generator`` (``SeededSampler``), so a row's output depends on its
+  seed alone, never on its batch-mates or torch's global RNG; cut at the first stop token;
 - log-probabilities of given tokens (``response_logprobs``, ``next_token_logprobs``): a
   right-padded forward (a real token never sees a pad under the causal mask, so a value does
   not depend on its batch), log-softmax in float32 on the positions that are read only.
@@ -90,21 +90,6 @@ class SeededSampler:
         chosen = sampled_tokens(scores, self.generators, self.temperature, self.top_p)
         out = torch.full_like(scores, float("-inf"))
         return out.scatter(1, chosen.to(scores.device)[:, None], 0.0)
-
-
-def left_pad(ids_batch: list[list[int]], pad_id: int) -> tuple[torch.Tensor, torch.Tensor]:
-    """Left-padded ids and their attention mask: every row's last token sits in the last
-    column, where generation continues."""
-    import torch
-
-    width = max(len(ids) for ids in ids_batch)
-    ids = torch.full((len(ids_batch), width), pad_id, dtype=torch.long)
-    mask = torch.zeros((len(ids_batch), width), dtype=torch.long)
-    for row, seq in enumerate(ids_batch):
-        if seq:
-            ids[row, width - len(seq):] = torch.as_tensor(seq, dtype=torch.long)
-            mask[row, width - len(seq):] = 1
-    return ids, mask
 
 
 def chat_text(tokenizer: Any, user: str) -> str:
@@ -190,7 +175,9 @@ class ChatLM:
         import torch
         from transformers import GenerationConfig, LogitsProcessorList
 
-        ids, mask = left_pad(ids_batch, self.pad_id)
+        from harness.scoring.forward import pad_batch
+
+        ids, mask = pad_batch(ids_batch, self.pad_id, left=True)
         eos = self.model.generation_config.eos_token_id
         if eos is None:
             eos = self.tokenizer.eos_token_id

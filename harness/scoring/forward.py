@@ -22,14 +22,17 @@ from __future__ import annotations
 import torch
 
 
-def pad_batch(ids_batch: list[list[int]], pad_id: int) -> tuple[torch.Tensor, torch.Tensor]:
-    """Right-padded ids and their attention mask."""
+def pad_batch(ids_batch: list[list[int]], pad_id: int, *, left: bool = False
+              ) -> tuple[torch.Tensor, torch.Tensor]:
+    """Right-padded ids and their attention mask; ``left``: left-padded, every row's last token
+    in the last column, where generation continues (``harness.models.chat``)."""
     width = max(len(ids) for ids in ids_batch)
     ids = torch.full((len(ids_batch), width), pad_id, dtype=torch.long)
     mask = torch.zeros((len(ids_batch), width), dtype=torch.long)
     for row, seq in enumerate(ids_batch):
-        ids[row, :len(seq)] = torch.as_tensor(seq, dtype=torch.long)
-        mask[row, :len(seq)] = 1
+        cols = slice(width - len(seq), width) if left else slice(0, len(seq))
+        ids[row, cols] = torch.as_tensor(seq, dtype=torch.long)
+        mask[row, cols] = 1
     return ids, mask
 
 
