@@ -225,8 +225,8 @@ def load_sequence_classifier(name: str, *, seed: int = 0, num_labels: int = 1,
 
 
 def load_causal_lm(name: str, options: LoadOptions | None = None, **kwargs: Any):
-    """(model, tokenizer) of a causal LM: policies, paraphrasers, the ``hf`` oracle, judges and
-    DPO rewards. ``kwargs`` go to ``from_pretrained`` after ``options``."""
+    """(model, tokenizer) of a causal LM, as ``harness.models.chat.chat_model`` loads it for
+    every local chat-model user. ``kwargs`` go to ``from_pretrained`` after ``options``."""
     from transformers import AutoModelForCausalLM
 
     options = options or LoadOptions()
