@@ -26,6 +26,7 @@ Choices the papers leave open, made here:
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -86,7 +87,7 @@ class Balance:
             return None
         return BAND[0] <= self.wins / self.differ <= BAND[1]
 
-    @property
+    @functools.cached_property  # read by ``cue`` and ``to_dict``: one test, not two
     def p_value(self) -> float | None:
         """Exact two-sided binomial test of ``wins`` of ``differ`` against 0.5."""
         if not self.differ:
