@@ -136,6 +136,7 @@ def test_kill_and_resume_gives_the_same_model(tmp_path, data_file):
     while not checkpoint.exists() and killed.poll() is None and time.time() < deadline:
         time.sleep(0.2)
     assert killed.poll() is None, "training ended before a checkpoint could be killed"
+    before_kill = json.loads(checkpoint.read_text())["seconds"]  # training time up to there
     os.killpg(killed.pid, signal.SIGKILL)
     killed.wait()
     assert not (tmp_path / "killed" / "model").exists()
@@ -156,6 +157,8 @@ def test_kill_and_resume_gives_the_same_model(tmp_path, data_file):
     meta = {n: json.loads((tmp_path / n / "model" / "crome_bench.json").read_text())["result"]
             for n in ("straight", "killed")}
     assert meta["killed"]["resumed_from"] > 0
+    # the run's training time includes the time before the kill, not only the resumed part
+    assert meta["killed"]["seconds"] > before_kill > 0
     assert meta["killed"]["tokens"] == meta["straight"]["tokens"] > 0
 
 
@@ -215,3 +218,29 @@ def test_two_process_ddp_matches_single_process(tmp_path, data_file):
     lr, steps = float(next(t for t in TINY if t.startswith("train.lr=")).split("=")[1]), len(a)
     diff = _max_diff(_weights(tmp_path / "single" / "model"), _weights(tmp_path / "ddp" / "model"))
     assert diff < lr * steps
+
+
+def test_a_checkpoint_carries_the_training_time_into_the_resumed_run(tmp_path):
+    """The seconds spent before a kill are saved with the checkpoint and come back on resume,
+    so a resumed run's ``seconds`` is the whole run's training time."""
+    from harness.training.trainer import _checkpoint, _resume
+
+    class Accelerator:  # the calls _checkpoint and _resume make, on one process
+        is_main_process = True
+
+        def wait_for_everyone(self):
+            pass
+
+        def save_state(self, path, safe_serialization=True):
+            Path(path).mkdir(parents=True)
+
+        def load_state(self, path):
+            pass
+
+        def print(self, *args):
+            pass
+
+    ckpt, identity = tmp_path / "checkpoint", {"run": 1}
+    assert _resume(Accelerator(), ckpt, identity) == (0, 0.0)
+    _checkpoint(Accelerator(), ckpt, identity, 6, 12.5)
+    assert _resume(Accelerator(), ckpt, identity) == (6, 12.5)

@@ -122,7 +122,7 @@ def train_reward_model(pairs: list[PreferencePair], config: Config, out_dir: str
         optimizer, int(tcfg.warmup_ratio * len(plan)), len(plan))
     model, optimizer, scheduler = accelerator.prepare(model, optimizer, scheduler)
 
-    start = _resume(accelerator, ckpt_dir, identity)
+    start, earlier = _resume(accelerator, ckpt_dir, identity)
     rank, world = accelerator.process_index, accelerator.num_processes
     log = _StepLog(out / LOG_FILE, start) if accelerator.is_main_process else None
     from harness.scoring.forward import rewards
@@ -172,19 +172,21 @@ def train_reward_model(pairs: list[PreferencePair], config: Config, out_dir: str
             rate = seen / (time.perf_counter() - began)
             progress.update(loss=batch_loss, rate=rate)
         if (step + 1) % tcfg.save_every == 0 and step + 1 < len(plan):
-            _checkpoint(accelerator, ckpt_dir, identity, step + 1)
+            _checkpoint(accelerator, ckpt_dir, identity, step + 1,
+                        earlier + time.perf_counter() - began)
     if progress:
         progress.close()
     if log:
         log.close()
-    seconds = time.perf_counter() - began
+    elapsed = time.perf_counter() - began  # this process's share; ``seconds`` is the run's
+    seconds = earlier + elapsed
 
     accelerator.wait_for_everyone()
     used = {i for batch in plan for i in batch}
     augmented = sum(1 for i in used if pairs[i].extra.get("augmentation"))
     result = TrainResult(str(model_dir), len(plan), len(pairs), sum(e.is_tie for e in encoded),
                          sum(e.truncated for e in encoded), seconds,
-                         seen / seconds if seconds else 0.0, start, tokens,
+                         seen / elapsed if elapsed else 0.0, start, tokens,
                          "steps" if steps is not None else "epochs",
                          seen_original=len(used) - augmented, seen_augmented=augmented)
     if accelerator.is_main_process:
@@ -250,27 +252,29 @@ def _finished(model_dir: Path, identity: dict) -> TrainResult | None:
     return TrainResult(**meta["result"])
 
 
-def _resume(accelerator, ckpt_dir: Path, identity: dict) -> int:
+def _resume(accelerator, ckpt_dir: Path, identity: dict) -> tuple[int, float]:
+    """(the step to start at, the training seconds the run spent before it)."""
     state_path = ckpt_dir / STATE_FILE
     if not state_path.exists():
-        return 0
+        return 0, 0.0
     state = json.loads(state_path.read_text())
     if state["identity"] != identity:
         raise RunConflict(f"{ckpt_dir} is a checkpoint of another run ({state['identity']})")
     accelerator.load_state(str(ckpt_dir))
     accelerator.print(f"resuming from step {state['step']} ({ckpt_dir})")
-    return int(state["step"])
+    return int(state["step"]), float(state.get("seconds", 0.0))
 
 
-def _checkpoint(accelerator, ckpt_dir: Path, identity: dict, step: int) -> None:
-    """Save state to a fresh folder, then swap it in: a kill never leaves a torn checkpoint."""
+def _checkpoint(accelerator, ckpt_dir: Path, identity: dict, step: int, seconds: float) -> None:
+    """Save state to a fresh folder, then swap it in: a kill never leaves a torn checkpoint.
+    ``seconds``: training time so far, so a resumed run reports the whole run's time."""
     tmp = ckpt_dir.with_name(ckpt_dir.name + ".tmp")
     if accelerator.is_main_process:
         shutil.rmtree(tmp, ignore_errors=True)
     accelerator.wait_for_everyone()
     accelerator.save_state(str(tmp), safe_serialization=True)
     if accelerator.is_main_process:
-        write_json(tmp / STATE_FILE, {"identity": identity, "step": step})
+        write_json(tmp / STATE_FILE, {"identity": identity, "step": step, "seconds": seconds})
         old = ckpt_dir.with_name(ckpt_dir.name + ".old")
         shutil.rmtree(old, ignore_errors=True)
         if ckpt_dir.exists():
