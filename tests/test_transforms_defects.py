@@ -205,6 +205,33 @@ def test_reword_drop_is_on_both_side_pairs(tmp_path):
     assert [r["sides"] for r in records] == ["both", "both", "neither"]
 
 
+def test_reword_draws_other_code_from_the_whole_data_not_the_sample(tmp_path):
+    """A sample holding one hep-python pair still gets another problem's code appended, from
+    the pairs left out of the sample, and the same code it gets in the full run."""
+    from harness.suites import reword
+
+    rows = [pair(f"    return {k}\n", "    return None\n", "hep-python", f"h{k}",
+                 f"Write a Python function `f{k}(x)` to solve the following problem:\nF{k}.")
+            for k in range(4)]
+    rows += [pair(f"Yes, {k}.", f"No, {k}.", i=f"c{k}") for k in range(4)]
+    source = tmp_path / "rb.jsonl"
+    write_jsonl(source, [p.to_record() for p in rows])
+    appended = {}
+    for limit in (None, 2):
+        config = Config()
+        config.set("eval.transforms=code_append_other")
+        out = tmp_path / f"limit-{limit}"
+        out.mkdir()
+        ctx = EvalContext(rm=None, scorer=LengthScorer(), config=config, out_dir=out,
+                          data=str(source), limit=limit)
+        entry = reword.run(ctx)["transforms"]["code_append_other"]
+        assert entry["sides"]["both"] == entry["n"] >= 1, (limit, entry["sides"])
+        appended[limit] = {r["key"]: r for r in read_jsonl(out / "reword_items.jsonl")}
+    assert set(appended[2]) < set(appended[None])
+    for key, record in appended[2].items():  # the same edit as in the full run
+        assert record == appended[None][key]
+
+
 # The audit's checks can fail.
 
 def test_the_audit_checks_catch_each_defect():

@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import dataclasses
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -254,15 +254,18 @@ def transform_pair(t: Transform, pair: PreferencePair, seed: int = 0, *,
 
 
 def transform_pairs(t: Transform, pairs: list[PreferencePair], seed: int = 0, *,
-                    generator: Any = None) -> list[Applied]:
+                    generator: Any = None,
+                    others: Sequence[PreferencePair] | None = None) -> list[Applied]:
     """``transform_pair`` over many pairs. A transform with a ``prefetch(texts, generator)``
-    method (the model-based ones) first gets every text at once, so it can generate in batches."""
+    method (the model-based ones) first gets every text at once, so it can generate in batches.
+    ``others``: the pairs a transform may draw from (``TextContext.others``; default ``pairs``),
+    e.g. a whole dataset when ``pairs`` is a sample of it."""
     prefetch = getattr(t, "prefetch", None)
     if prefetch is not None:
         texts = [_prompt_get(p.prompt)[0] if name == "prompt" else getattr(p, name)
                  for p in pairs for name in t.fields]
         prefetch(texts, generator)
-    together = tuple(pairs)
+    together = tuple(pairs if others is None else others)
     return [transform_pair(t, p, seed, generator=generator, others=together) for p in pairs]
 
 

@@ -21,7 +21,7 @@ from collections.abc import Iterable
 from harness.data.rewardbench import section_of
 from harness.io import write_jsonl
 from harness.stats import accuracy_with_ci, paired_bootstrap_diff
-from harness.suites.base import SUITES, EvalContext, Suite, pair_outcomes
+from harness.suites.base import SUITES, EvalContext, Suite, pair_outcomes, stratified_sample
 from harness.suites.rewardbench import load_rewardbench
 
 
@@ -55,7 +55,8 @@ def run(ctx: EvalContext) -> dict:
 
     source = SUITE.source(ctx)
     limit = ctx.config.eval.reword_limit or ctx.limit
-    pairs = load_rewardbench(source, limit, ctx.config.seed)
+    everything = load_rewardbench(source, None, ctx.config.seed)
+    pairs = stratified_sample(everything, limit, ctx.config.seed)
     chosen, rejected, _ = ctx.scorer.score_pairs(pairs)
     original, _ = pair_outcomes(chosen, rejected)
     results, records = {}, []
@@ -63,7 +64,10 @@ def run(ctx: EvalContext) -> dict:
         idx = [i for i, p in enumerate(pairs) if applies_to(transform, p)]
         if not idx:
             continue
-        applied = transform_pairs(transform, [pairs[i] for i in idx], ctx.config.seed)
+        # Transforms that draw from other items (code_append_other) draw from the whole data,
+        # so a pair gets the same edit whatever sample it is in.
+        applied = transform_pairs(transform, [pairs[i] for i in idx], ctx.config.seed,
+                                  others=everything)
         c, r, _ = ctx.scorer.score_pairs([a.pair for a in applied])
         trans, _ = pair_outcomes(c, r)
         orig = [original[i] for i in idx]
