@@ -6,6 +6,9 @@ Layout:
 - ``crome.oracles``: the ``ORACLES`` registry (``gemini``, ``hf``, ``rules``) behind one interface;
 - ``crome.cache``: the on-disk answer cache, keyed by (oracle, model, prompt version, input);
 - ``crome.calls``: bounded concurrency, rate limit, retries and skip-and-count around oracles;
+- ``crome.errors``: what an oracle call can raise, sorted by what the caller does about it;
+- ``crome.rubrics``: the causal rubrics (the attributes Crome intervenes on);
+- ``crome.checks``: the checks a rewrite must pass to count as a causal change;
 - ``crome.augment``: steps 1-3 (rubrics, causal rewrites, irrelevant-query neutrals);
 - ``crome.method``: the ``crome`` training method (augment, filter, train with ties).
 """

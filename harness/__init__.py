@@ -1,4 +1,5 @@
-"""crome-bench harness: CLI, config, data, models, scoring, suites and the run store.
+"""crome-bench harness: the CLI, config, data, models, scoring, training, evaluation suites,
+best-of-N, statistics and the run store.
 
 The pieces other packages plug into (registries, seeded RNGs, the pair schema) live here so
 that `transforms/`, `baselines/`, `crome/` and `leaderboards/` depend on one spine.

@@ -1,8 +1,10 @@
 """Oracles: what lists a prompt's causal rubrics and rewrites an answer along one of them.
 
 One interface, chosen by name (``crome.oracle`` in the config, ``--oracle`` on the command line):
-- ``gemini``: Google's Gemini through google-genai, structured JSON output (the paper's oracle);
-- ``hf``: a local chat model through transformers (``smollm2-135m`` by default, any Hub id);
+- ``gemini``: Google's Gemini through the project's one Gemini client (``harness.gemini``),
+  structured JSON output (the paper's oracle);
+- ``hf``: a local chat model through the one local chat-model wrapper (``harness.models.chat``;
+  ``smollm2-135m`` by default, any Hub id);
   labelled approximate: a small model stands in for the paper's Gemini;
 - ``rules``: offline heuristics, no model at all; everything it makes is labelled approximate.
 Each lives in its own module and registers in ``ORACLES`` when imported; the registry imports

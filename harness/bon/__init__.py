@@ -7,5 +7,6 @@ Modules: ``suites`` (the registered suites, each one object: data, prompts, eval
 ``metrics`` (pure metric functions), ``policies`` (who samples), ``pool`` (the stored, resumable
 samples), ``judges`` (refusal and harm labels), ``gsm8k`` (lm-eval's answer extraction),
 ``runner`` (the pipeline, run as a ``BonJob`` of the config), ``report`` (the result's shape, the
-one table and the one set of curves) and ``plots`` (drawing a curve vs n).
+one table and the one set of curves), ``plots`` (drawing a curve vs n) and ``errors`` (the one
+error for bad settings or missing pieces).
 """

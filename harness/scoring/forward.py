@@ -1,7 +1,9 @@
 """Rewards for a batch of token-id lists: the one forward pass training and scoring share.
 
 Batches are right-padded and go through the model's own forward, so DDP, peft and the
-frozen-mode hooks all see a normal call, and gradients flow when they are enabled.
+frozen-mode hooks all see a normal call, and gradients flow when they are enabled. Padding is
+written once here (``pad_batch``): right-padded for rewards, left-padded (``left=True``) for the
+generation of ``harness.models.chat``.
 
 Where the reward is read:
 - Decoders (Llama, Mistral, Qwen, GPT-2: a ``score`` head applied to every position). HF pools
