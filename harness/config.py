@@ -1,8 +1,8 @@
 """One dataclass tree for every knob; defaults are the embedded, offline run.
 
 Load order: defaults <- preset (``--preset NAME``, a TOML shipped in ``harness/presets``) <- TOML
-file (``--config``) <- command-line overrides (``--set a.b=value`` and the dedicated flags each
-command maps onto fields). ``Config.hash()`` is a stable SHA-256 of
+file (``--config``) <- command-line overrides (``--set a.b=value`` and the flags generated from
+the fields, ``harness.commands.config.add_field_flags``). ``Config.hash()`` is a stable SHA-256 of
 the settings that decide results, so runs with equal hashes trained and evaluated identically.
 """
 

@@ -3,7 +3,8 @@
 Each ``put`` is its own committed transaction, so a run killed at any point keeps every value
 stored before the kill and never a half-written one; a rerun reads them back instead of paying
 again. Rows carry a few text labels (which oracle, model, step...) for people inspecting the file.
-Used by the oracle answer cache (``crome.cache``) and the transform generation cache.
+Used by the oracle answer cache (``crome.cache``), the Gemini client's answer cache
+(``harness.gemini``) and the transform generation cache.
 """
 
 from __future__ import annotations
