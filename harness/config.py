@@ -208,9 +208,10 @@ class EvalConfig:
         default=False, metadata={"help": "run modelling code shipped with a checkpoint (it runs "
                                          "with your rights: only for checkpoints you trust)"})
     attn_implementation: str = field(
-        default="sdpa", metadata={"help": "attention of local models: sdpa (PyTorch's fused "
-                                          "attention), flash_attention_2 (needs flash-attn), "
-                                          "eager; empty = transformers' choice"})
+        default="", metadata={"help": "attention of local models: empty = transformers' choice "
+                                      "(sdpa, PyTorch's fused attention, where the architecture "
+                                      "has it, else eager); sdpa, flash_attention_2 (needs "
+                                      "flash-attn) or eager to force one"})
     gemini_timeout_s: float = field(
         default=60.0, metadata={"help": "gemini:MODEL judges: seconds per call"})
     gemini_retries: int = field(

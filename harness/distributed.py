@@ -13,12 +13,14 @@ module only shards independent forward passes, which need no gradient synchronis
 
 from __future__ import annotations
 
+import atexit
 import functools
 import os
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
 T = TypeVar("T")
+WAIT_HOURS = 24  # how long a rank waits for the others at a barrier or a gather
 
 
 def world_size() -> int:
@@ -30,9 +32,24 @@ def world_size() -> int:
 def _state() -> Any:
     """accelerate's process state: it joins the process group (gloo on CPU, nccl on GPU) and
     picks this rank's device. Made once, and only when several processes run."""
+    from datetime import timedelta
+
     from accelerate import PartialState
 
-    return PartialState(cpu=not _cuda())
+    # The other ranks wait at a barrier while the main one samples best-of-N pools, which can
+    # take hours at scale; torch's default timeout (30 min on gloo, less on nccl) would end them.
+    state = PartialState(cpu=not _cuda(), timeout=timedelta(hours=WAIT_HOURS))
+    atexit.register(_leave)
+    return state
+
+
+def _leave() -> None:
+    """Leave the process group before the interpreter exits: a gloo group still alive at exit
+    can abort the process ("terminate called without an active exception", exit -6)."""
+    import torch.distributed as dist
+
+    if dist.is_available() and dist.is_initialized():
+        dist.destroy_process_group()
 
 
 def _cuda() -> bool:
@@ -78,6 +95,18 @@ def share_work(items: Sequence[T], work: Callable[[list[T]], list[Any]]) -> list
         assert part is not None
         results[r::world] = part
     return results
+
+
+def from_main(value: T) -> T:
+    """The main process's ``value`` on every process (each passes its own; only rank 0's is
+    kept), for decisions that must be the same everywhere, like which texts to score."""
+    if world_size() == 1:
+        return value
+    import torch.distributed as dist
+
+    box = [value]
+    dist.broadcast_object_list(box, src=0)
+    return box[0]
 
 
 def wait_for_everyone() -> None:

@@ -85,12 +85,20 @@ def test_share_work_in_one_process_is_the_work():
 
 
 SHARE = """
-import json, os
+import json, sys
+from pathlib import Path
 from harness.distributed import rank, share_work
 seen = []
 result = share_work(list(range(7)), lambda xs: (seen.extend(xs), [x * x for x in xs])[1])
-print("RESULT", json.dumps({"rank": rank(), "seen": seen, "result": result}))
+Path(sys.argv[1], f"result-{rank()}.json").write_text(
+    json.dumps({"rank": rank(), "seen": seen, "result": result}))
 """
+
+
+def results(folder) -> list[dict]:
+    """Each rank's result file (written by the rank: two processes printing at once can
+    interleave their lines), in rank order."""
+    return [json.loads((folder / f"result-{r}.json").read_text()) for r in range(2)]
 
 
 def test_share_work_splits_across_two_processes(tmp_path):
@@ -98,10 +106,62 @@ def test_share_work_splits_across_two_processes(tmp_path):
     script = tmp_path / "share.py"
     script.write_text(SHARE)
     done = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--standalone",
-                           "--nproc_per_node", "2", str(script)], cwd=REPO, capture_output=True,
-                          text=True, timeout=300, env={**os.environ, "OMP_NUM_THREADS": "1"})
+                           "--nproc_per_node", "2", str(script), str(tmp_path)], cwd=REPO,
+                          capture_output=True, text=True, timeout=300,
+                          env={**os.environ, "OMP_NUM_THREADS": "1"})
     assert done.returncode == 0, done.stdout + done.stderr
-    rows = sorted((json.loads(line.split(" ", 1)[1]) for line in done.stdout.splitlines()
-                   if line.startswith("RESULT")), key=lambda r: r["rank"])
+    rows = results(tmp_path)
     assert [r["seen"] for r in rows] == [[0, 2, 4, 6], [1, 3, 5]]
     assert all(r["result"] == [x * x for x in range(7)] for r in rows)
+
+
+DIVERGE = """
+import json, sys
+from pathlib import Path
+from harness.config import ConfigError
+from harness.distributed import rank
+from harness.models.backbones import LoadOptions
+from harness.scoring.reward_model import load_reward_model
+from harness.scoring.scorer import Scorer
+
+class Lengths:  # a reward model: the length of the response
+    name, fingerprint = "lengths", "fp-lengths"
+
+    def score_with_info(self, prompts, responses):
+        return [float(len(r)) for r in responses], [False] * len(responses)
+
+root = sys.argv[1]
+# Each rank its own cache: rank 1's already holds "a" (with a stale score), rank 0's nothing,
+# as when another job writes the shared cache between the two ranks' reads.
+scorer = Scorer(Lengths(), cache_dir=f"{root}/cache-{rank()}")
+if rank() == 1:
+    scorer.cache.put("fp-lengths", [(k, -1.0, False) for k in [__import__(
+        "harness.scoring.scorer", fromlist=["text_key"]).text_key("p", "a")]])
+scores = scorer.score_texts(["p", "p", "p"], ["a", "bb", "ccc"])
+refused = []
+for name, load in (("gemini:gemini-2.0-flash", None),
+                   ("minilm-l6", LoadOptions(device_map="auto"))):
+    try:
+        load_reward_model(name, load=load)
+    except ConfigError as err:
+        refused.append(str(err).split(":")[0])
+Path(root, f"result-{rank()}.json").write_text(json.dumps(
+    {"rank": rank(), "scores": scores, "scored": scorer.stats["scored"], "refused": refused}))
+"""
+
+
+def test_ranks_score_what_the_main_rank_found_missing_and_refuse_what_cannot_split(tmp_path):
+    """Ranks whose caches disagree still score the same texts (the main rank's choice) and
+    agree on every score; a Gemini judge and a device map are refused in several processes."""
+    script = tmp_path / "diverge.py"
+    script.write_text(DIVERGE)
+    done = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--standalone",
+                           "--nproc_per_node", "2", str(script), str(tmp_path)], cwd=REPO,
+                          capture_output=True, text=True, timeout=300,
+                          env={**os.environ, "OMP_NUM_THREADS": "1"})
+    assert done.returncode == 0, done.stdout + done.stderr
+    rows = results(tmp_path)
+    assert [r["scores"] for r in rows] == [[1.0, 2.0, 3.0]] * 2
+    assert [r["scored"] for r in rows] == [3, 3]
+    assert all(r["refused"] == ["gemini", "eval.device_map='auto' spreads one model over "
+                                "every GPU"] for r in rows), rows

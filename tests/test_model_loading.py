@@ -88,7 +88,7 @@ def remote_code_rm(tmp_path_factory, tiny_rm):
 
 def test_config_settings_reach_the_loader():
     config = Config()
-    assert load_options(config) == LoadOptions(attn_implementation="sdpa")
+    assert load_options(config) == LoadOptions()  # attention: transformers' choice
     config.set("eval.device_map=auto")
     config.set("eval.trust_remote_code=true")
     config.set("eval.attn_implementation=eager")
@@ -121,11 +121,17 @@ def test_a_device_map_reaches_transformers_and_scores_alike(tiny_rm, monkeypatch
     assert mapped.score(PROMPTS, RESPONSES) == plain.score(PROMPTS, RESPONSES)
 
 
-def test_weights_load_in_the_target_dtype_and_the_head_computes_in_float32(tiny_rm):
+def test_weights_load_in_the_target_dtype_and_the_head_keeps_its_float32_weights(tiny_rm):
+    from safetensors.torch import load_file
+
     rm = load_reward_model(str(tiny_rm), precision="bf16")
     dtypes = {n: p.dtype for n, p in rm.model.named_parameters()}
     assert dtypes.pop("score.weight") == torch.float32  # the reward head: no 8-bit rewards
     assert set(dtypes.values()) == {torch.bfloat16}
+    stored = load_file(str(tiny_rm / "model.safetensors"))["score.weight"]
+    assert stored.dtype == torch.float32
+    assert torch.equal(rm.model.score.weight, stored)  # as stored, not rounded to bf16
+    assert not torch.equal(stored.bfloat16().float(), stored)  # (rounding would show)
     assert all(isinstance(s, float) for s in rm.score(PROMPTS, RESPONSES))
 
 
@@ -141,7 +147,7 @@ def test_remote_code_runs_only_when_asked(remote_code_rm):
 def test_the_attention_implementation_is_a_setting(tiny_rm):
     eager = load_reward_model(str(tiny_rm), precision="fp32",
                               load=LoadOptions(attn_implementation="eager"))
-    sdpa = load_reward_model(str(tiny_rm), precision="fp32")
+    sdpa = load_reward_model(str(tiny_rm), precision="fp32")  # transformers' choice: sdpa
     assert eager.model.config._attn_implementation == "eager"
     assert sdpa.model.config._attn_implementation == "sdpa"
     # The same function computed two ways: equal up to float32 rounding of O(1) sums.
@@ -167,6 +173,29 @@ def test_eval_flags_set_the_load_options(tiny_rm, tmp_path):
     assert done.returncode == 0, done.stdout + done.stderr
     metrics = json.loads((tmp_path / "out" / "metrics.json").read_text())
     assert metrics["preference"]["n"] == 2
-    bad = subprocess.run([*cmd[:-2], "--device-map"], cwd=REPO, capture_output=True,
-                         text=True, timeout=120)
-    assert bad.returncode == 2 and "--device-map" in bad.stderr
+    # Each flag reaches from_pretrained: a value transformers refuses fails the command.
+    for flag, value in (("--attn-implementation", "no_such_attention"),
+                        ("--device-map", "no_such_device")):
+        bad = [*cmd, flag, value, "--out", str(tmp_path / f"bad{flag}")]
+        done = subprocess.run(bad, cwd=REPO, capture_output=True, text=True, timeout=300,
+                              env={**os.environ, "CROME_BENCH_CACHE": str(tmp_path / "cache")})
+        assert done.returncode != 0 and value in done.stdout + done.stderr, flag
+
+
+def test_an_architecture_without_sdpa_loads_by_default(tokenizer, tmp_path):
+    """transformers chooses the attention unless asked: a DeBERTa-v2 reward model (no sdpa,
+    like OpenAssistant's deberta-v3 RMs) loads and scores; forcing sdpa is refused with the
+    model folder and transformers' reason, not as an unknown name."""
+    from transformers import DebertaV2Config, DebertaV2ForSequenceClassification
+
+    config = DebertaV2Config(vocab_size=len(tokenizer), hidden_size=16, num_hidden_layers=2,
+                             num_attention_heads=2, intermediate_size=32, num_labels=1,
+                             pad_token_id=tokenizer.pad_token_id, max_position_embeddings=256)
+    torch.manual_seed(0)
+    DebertaV2ForSequenceClassification(config).save_pretrained(tmp_path)
+    tokenizer.save_pretrained(tmp_path)
+    rm = load_reward_model(str(tmp_path), precision="fp32")
+    assert len(rm.score(PROMPTS, RESPONSES)) == 2
+    with pytest.raises(RegistryError, match=f"cannot load the reward model in {tmp_path}"):
+        load_reward_model(str(tmp_path), precision="fp32",
+                          load=LoadOptions(attn_implementation="sdpa"))

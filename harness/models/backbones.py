@@ -50,19 +50,22 @@ class LoadOptions:
     """How transformers materialises a model, for every loader here.
 
     - ``dtype``: the weights are created in it (bf16 on a GPU: a 70B model never exists in
-      float32 first, which would need twice the memory); None: the checkpoint's float32.
+      float32 first, which would need twice the memory); None: transformers' default, which
+      since version 5 is the checkpoint's own dtype (so a bf16 checkpoint stays bf16).
     - ``device_map``: ``auto`` lets accelerate place the layers over every visible GPU (and the
       CPU), for a model larger than one device; None: the caller moves it to one device.
     - ``trust_remote_code``: run modelling code shipped with a checkpoint. Off unless asked for
       (``--trust-remote-code``): that code runs with the user's rights.
-    - ``attn_implementation``: ``sdpa`` (PyTorch's fused attention; the default),
-      ``flash_attention_2`` (when the flash-attn package is installed) or ``eager``.
+    - ``attn_implementation``: None (the default) lets transformers choose: ``sdpa``
+      (PyTorch's fused attention) where the architecture supports it, else ``eager``; forcing
+      ``sdpa`` would refuse architectures without it (DeBERTa-v2 reward models). Or
+      ``flash_attention_2`` (with the flash-attn package) or ``eager``.
     """
 
     dtype: Any = None
     device_map: str | None = None
     trust_remote_code: bool = False
-    attn_implementation: str | None = "sdpa"
+    attn_implementation: str | None = None
 
     def kwargs(self) -> dict[str, Any]:
         """``from_pretrained`` keyword arguments (only the ones that are set)."""

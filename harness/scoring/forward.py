@@ -98,6 +98,33 @@ def cast_keeping_head(model: torch.nn.Module, device: torch.device | str,
     return model
 
 
+def restore_head(model: torch.nn.Module, files: list[str]) -> bool:
+    """Put the reward head back in float32 with its weights as stored in ``files`` (the
+    checkpoint's safetensors), after the model was loaded in a lower precision; whether it was.
+
+    Why: a model loaded directly in bf16 has a head rounded to bf16, and ``cast_keeping_head``
+    can only upcast what it is given. Our checkpoints (and most RMs) store the head in float32,
+    so it is read again from the file: the head then holds exactly the stored weights. A head
+    the files do not hold (an untrained backbone's new head) stays as loaded.
+    """
+    from safetensors import safe_open
+
+    head = reward_head(model)
+    if head is None or not files:
+        return False
+    prefix = next(name for name, module in model.named_modules() if module is head) + "."
+    stored: dict[str, torch.Tensor] = {}
+    for path in files:
+        with safe_open(path, framework="pt") as f:
+            stored.update({key[len(prefix):]: f.get_tensor(key) for key in f.keys()
+                           if key.startswith(prefix)})
+    if set(stored) != set(head.state_dict()):
+        return False
+    head.float()
+    head.load_state_dict({k: v.float() for k, v in stored.items()})
+    return True
+
+
 def to_reward(logits: torch.Tensor) -> torch.Tensor:
     if logits.shape[-1] == 1:
         return logits[..., 0]

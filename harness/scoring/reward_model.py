@@ -30,7 +30,7 @@ from harness.gemini import GeminiSettings
 from harness.models.backbones import LoadOptions
 from harness.registry import Registry, RegistryError
 from harness.scoring.encoding import TEMPLATE_VERSION, encode_many
-from harness.scoring.forward import cast_keeping_head, rewards
+from harness.scoring.forward import cast_keeping_head, restore_head, rewards
 
 FORMS = typing.get_args(Form)
 JUDGE_PREFIX = "judge:"  # judge:MODEL, a local chat model as a pairwise judge
@@ -117,6 +117,40 @@ def tokenizer_digest(tokenizer) -> str:
     parts = [json.dumps(vocab), str(getattr(tokenizer, "chat_template", None) or "plain-pair"),
              str(tokenizer.bos_token_id), str(tokenizer.eos_token_id)]
     return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
+
+
+def check_processes(name: str, load: LoadOptions | None) -> None:
+    """What cannot run in several processes (``accelerate launch``/``torchrun``) is refused
+    before it loads: a Gemini judge (its call budget, rate limit and counts of answers without
+    a verdict are per process, so a split run would under-report them and exceed the limits)
+    and a device map (each process would spread its own copy over every GPU)."""
+    from harness.distributed import world_size
+
+    if world_size() == 1:
+        return
+    if name.startswith(GEMINI_PREFIX):
+        raise ConfigError(f"{name}: a Gemini judge runs in one process (its call budget, rate "
+                          "limit and parse-failure counts are per process); run it without "
+                          "accelerate launch/torchrun (eval.gemini_concurrency sets the calls "
+                          "in flight)")
+    if load is not None and load.device_map:
+        raise ConfigError(f"eval.device_map={load.device_map!r} spreads one model over every "
+                          "GPU: run it in one process, or drop the device map to give each "
+                          "process its own GPU")
+
+
+def checkpoint_files(name: str) -> list[str]:
+    """The safetensors files of a model folder or of a Hub id already in the local cache."""
+    path = Path(name)
+    if not path.is_dir():
+        try:
+            from huggingface_hub import snapshot_download
+
+            path = Path(snapshot_download(name, local_files_only=True,
+                                          allow_patterns=["*.safetensors"]))
+        except Exception:  # noqa: BLE001 - not cached as a snapshot: nothing to read
+            return []
+    return sorted(str(p) for p in path.glob("*.safetensors"))
 
 
 def placed(model: torch.nn.Module) -> bool:
@@ -358,6 +392,7 @@ def load_reward_model(name: str, *, max_length: int | None = None,
 
     if name in REWARD_MODELS:
         return REWARD_MODELS.get(name)(max_length=max_length)
+    check_processes(name, load)
     device = torch.device(device) if device else default_device()
     dtype = resolve_dtype(precision, device)
     load = dataclasses.replace(load or LoadOptions(), dtype=dtype)
@@ -397,7 +432,12 @@ def load_reward_model(name: str, *, max_length: int | None = None,
             raise RegistryError(f"reward model {name!r} ships its own modelling code, which "
                                 "runs with your rights: pass --trust-remote-code (or --set "
                                 "eval.trust_remote_code=true) if you trust it") from None
+        if path.is_dir() and (path / "config.json").exists():  # a model folder that failed
+            first = str(err).strip().splitlines()[0] if str(err).strip() else repr(err)
+            raise RegistryError(f"cannot load the reward model in {name}: {first}") from None
         raise _unknown(name, err) from None
+    if dtype != torch.float32:  # the head as stored (float32), not rounded to the load dtype
+        restore_head(model, checkpoint_files(name))
     if tokenizer.pad_token is None:
         tokenizer.pad_token = tokenizer.eos_token or tokenizer.unk_token
     if model.config.pad_token_id is None:

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.data.schema import PreferencePair
-from harness.distributed import is_main, share_work, wait_for_everyone
+from harness.distributed import from_main, is_main, share_work
 from harness.models.backbones import cache_dir as default_cache_dir
 from harness.scoring.encoding import PairedResponses
 from harness.scoring.reward_model import RewardModel
@@ -105,8 +105,14 @@ class Scorer:
             first.setdefault(k, i)
         fingerprint = self.rm.fingerprint
         known = self.cache.get(fingerprint, list(first)) if self.cache else {}
-        wait_for_everyone()  # every rank has read the cache before any rank writes its share
-        missing = [k for k in first if k not in known]
+        # In several processes every rank scores what the main rank found missing: another job
+        # sharing the cache may write between two ranks' reads. A text the main rank found
+        # cached is cached for good, so a rank that missed it reads it again.
+        missing = from_main([k for k in first if k not in known])
+        absent = set(missing)
+        late = [k for k in first if k not in known and k not in absent]
+        if late and self.cache:
+            known.update(self.cache.get(fingerprint, late))
         self.stats["cached"] += len(first) - len(missing)
         idx = [first[k] for k in missing]
         # Launched in several processes, each scores its share and all get every score.
