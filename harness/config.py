@@ -31,6 +31,18 @@ Form = typing.Literal["bt", "pairpm"]
 GSM8KFilter = typing.Literal["flexible-extract", "strict-match"]
 
 
+# Settings that decide how work is done, not what it computes: how remote calls are made and
+# where a model's layers sit. They are left out of ``Config.hash()`` and of a run's conflict
+# check, so a run stopped by a call budget (exit 3) resumes with a larger one, and a run moved
+# to other GPUs is the same run. (Numerical settings, precision and attention included, stay in.)
+OPERATIONAL = (
+    "crome.concurrency", "crome.requests_per_minute", "crome.retries", "crome.timeout_s",
+    "crome.max_failure_rate", "crome.breaker_errors",
+    "eval.gemini_timeout_s", "eval.gemini_retries", "eval.gemini_requests_per_minute",
+    "eval.gemini_concurrency", "eval.gemini_max_calls", "eval.device_map",
+)
+
+
 class ConfigError(ValueError):
     """A bad config file, field or value; the message names it."""
 
@@ -279,7 +291,16 @@ class Config:
         return dataclasses.asdict(self)
 
     def hash(self) -> str:
-        return sha256_of(self.to_dict())[:16]
+        """The settings that decide results (``OPERATIONAL`` ones left out)."""
+        return sha256_of(self.results_dict())[:16]
+
+    def results_dict(self) -> dict[str, Any]:
+        """``to_dict`` without the ``OPERATIONAL`` settings."""
+        data = self.to_dict()
+        for key in OPERATIONAL:
+            section, _, leaf = key.partition(".")
+            data.get(section, {}).pop(leaf, None)
+        return data
 
     def training_hash(self) -> str:
         """The hash of what a trained model depends on besides its data: seed, model and

@@ -26,7 +26,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from harness.config import Config
+from harness.config import OPERATIONAL, Config
 from harness.io import file_sha256, write_json
 
 PACKAGES = ("crome-bench", "torch", "transformers", "accelerate", "peft", "datasets",
@@ -100,7 +100,8 @@ class RunStore:
                     data: dict[str, dict[str, str]] | None = None) -> list[str]:
         """What makes this run differ from the one ``card`` records, one line each."""
         lines = [f"setting {key}: {old!r} then, {new!r} now" for key, old, new in
-                 config_differences(card.get("config", {}), self.config.to_dict())]
+                 config_differences(card.get("config", {}), self.config.to_dict())
+                 if key not in OPERATIONAL]
         for key, now in (data or self.data_hashes()).items():
             then = card.get("data", {}).get(key)
             if then and then != now:

@@ -69,10 +69,10 @@ def test_every_field_flag_equals_set(command):
         by_set = config_from_args(parser.parse_args([command, *REQUIRED[command], "--set",
                                                      f"{key}={value}"]))
         assert by_flag.get_value(key) == by_set.get_value(key), (command, flag)
-        assert by_flag.hash() == by_set.hash(), (command, flag)
+        assert by_flag.to_dict() == by_set.to_dict(), (command, flag)
         # The flag really set something (the value differs from the default).
-        assert by_flag.hash() != config_from_args(
-            parser.parse_args([command, *REQUIRED[command]])).hash(), (command, flag)
+        assert by_flag.to_dict() != config_from_args(
+            parser.parse_args([command, *REQUIRED[command]])).to_dict(), (command, flag)
 
 
 def test_a_bool_flag_alone_means_true():

@@ -115,3 +115,26 @@ def test_training_hash_ignores_evaluation_settings():
     assert changed.hash() != config.hash() and changed.training_hash() == config.training_hash()
     changed.set("train.lr=1e-3")
     assert changed.training_hash() != config.training_hash()
+
+
+def test_operational_settings_are_left_out_of_the_hash_and_the_conflict_check(tmp_path):
+    """A run stopped by its call budget resumes with a larger one: how calls are made and where
+    layers sit do not make another run; what is computed does."""
+    from harness.config import OPERATIONAL, field_keys
+    from harness.runstore import RunStore
+
+    assert set(OPERATIONAL) <= set(field_keys())
+    base = Config()
+    store = RunStore(tmp_path / "run", base)
+    store.open(["run"])
+    for key, value in (("eval.gemini_max_calls", "50"), ("crome.timeout_s", "120"),
+                       ("eval.device_map", "auto")):
+        changed = Config()
+        changed.set(f"{key}={value}")
+        assert changed.hash() == base.hash(), key
+        assert RunStore(tmp_path / "run", changed).conflict() == [], key
+    numeric = Config()
+    numeric.set("eval.precision=bf16")
+    assert numeric.hash() != base.hash()
+    assert RunStore(tmp_path / "run", numeric).conflict() == [
+        "setting eval.precision: 'auto' then, 'bf16' now"]

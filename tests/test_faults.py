@@ -221,11 +221,11 @@ def test_a_setting_added_later_at_its_default_keeps_a_run_resumable(tmp_path):
     store = RunStore(tmp_path / "r", config)
     store.open(["run"])
     card = store.card()
-    del card["config"]["crome"]["max_failure_rate"]
+    del card["config"]["train"]["budget"]
     write_json(store.card_path, card)
     RunStore(tmp_path / "r", config).open(["run"])
-    config.set_value("crome.max_failure_rate", 0.5)
-    with pytest.raises(RunConflict, match="crome.max_failure_rate"):
+    config.set_value("train.budget", "steps")
+    with pytest.raises(RunConflict, match="train.budget"):
         RunStore(tmp_path / "r", config).open(["run"])
 
 

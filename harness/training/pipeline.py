@@ -19,7 +19,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from harness.config import Config, ConfigError
+from harness.config import OPERATIONAL, Config, ConfigError
 from harness.data.loaders import load_pairs, write_pairs
 from harness.data.schema import PreferencePair
 from harness.io import read_jsonl, write_json
@@ -45,9 +45,8 @@ def split(config: Config, limit: int | None = None
 
 
 # How oracle calls are made, not what they answer: changing them (say a longer timeout after
-# an outage) keeps a train folder's inputs the same.
-CALL_SETTINGS = ("concurrency", "requests_per_minute", "retries", "timeout_s",
-                 "max_failure_rate", "breaker_errors")
+# an outage) keeps a train folder's inputs the same (``harness.config.OPERATIONAL``).
+CALL_SETTINGS = tuple(key.partition(".")[2] for key in OPERATIONAL if key.startswith("crome."))
 
 
 def folder_inputs(method_name: str, config: Config, limit: int | None) -> dict:
