@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+from collections.abc import Callable
 from pathlib import Path
 
 from harness.config import Config
@@ -41,7 +42,22 @@ class PlanAction(argparse.Action):
         name = getattr(command, "__module__", "").rpartition(".")[2]
         if name not in PLANS:
             parser.error(f"--plan is not available for this command (only {', '.join(PLANS)})")
-        namespace.func = PLANS[name]
+        namespace.func = planning(PLANS[name])
+
+
+def planning(plan: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
+    """``plan`` with ``harness.validate.PLANNING`` set: the command's own checks run, but a
+    model that only a network would fetch is a warning, not an error."""
+    def run(args: argparse.Namespace) -> int:
+        from harness.validate import PLANNING
+
+        token = PLANNING.set(True)
+        try:
+            return plan(args)
+        finally:
+            PLANNING.reset(token)
+
+    return run
 
 
 def add_plan_arg(parser: argparse.ArgumentParser) -> None:
@@ -322,26 +338,27 @@ def _config(args: argparse.Namespace) -> Config:
 def _plan_run(args: argparse.Namespace) -> int:
     from harness.commands.run import run_config
     from harness.runstore import RunStore
+    from harness.validate import check_run
 
     config, forms = run_config(args)
     methods = [m.strip() for m in args.models.split(",") if m.strip()]
+    check_run(config, methods, forms, args.eval_model)  # as harness run does, before the plan
     store = RunStore(Path(args.runs_dir) / (args.name or f"default-{config.hash()}"), config)
     return print_plan(run_plan(config, methods, forms or [config.model.form], args.eval_model,
                                store))
 
 
 def _plan_train(args: argparse.Namespace) -> int:
-    config = _config(args)
+    from harness.commands.train import checked_config
+
+    config = checked_config(args)
     return print_plan(train_plan(args.method, config, limit=args.limit))
 
 
 def _plan_eval(args: argparse.Namespace) -> int:
-    from harness.commands.eval import data_sources
+    from harness.commands.eval import checked_request
 
-    config = _config(args)
-    suites = [s.strip() for s in args.suite.split(",") if s.strip()]
-    models = [m.strip() for m in args.model.split(",") if m.strip()]
-    sources = data_sources(args.data, suites)  # as harness eval reads --data
+    config, models, suites, sources = checked_request(args)  # harness eval's own checks
     return print_plan(eval_plan(models, suites, config, sources, args.limit))
 
 

@@ -9,10 +9,12 @@ held-out split leaves pairs to train on.
 
 from __future__ import annotations
 
+import contextvars
 import difflib
 import math
 import os
 import re
+import sys
 from pathlib import Path
 
 from harness.config import Config, ConfigError
@@ -85,16 +87,34 @@ def check_numbers(config: Config) -> None:
         _check_range(key, value, low, high, above=above)
 
 
-def check_model_name(name: str, what: str = "reward model") -> None:
+def check_transforms(names: list[str]) -> None:
+    """Every transform named in ``eval.transforms`` exists (close matches suggested)."""
+    from transforms import TRANSFORMS
+
+    for name in names:
+        check_choice("eval.transforms", name, TRANSFORMS.names())
+
+
+# Set while ``--plan`` runs a command's checks: a Hub model missing from an offline cache is
+# then a warning (the plan describes the work; the command itself refuses).
+PLANNING: contextvars.ContextVar[bool] = contextvars.ContextVar("planning", default=False)
+
+
+def check_model_name(name: str, what: str = "reward model", *, dpo_ref: str = "") -> None:
     """A reward model (or, with ``what="backbone"``, a backbone) spec resolves to something: a
     registered name, an existing path, or a Hub id (in the local cache when the Hub is
-    offline)."""
-    from harness.models.backbones import BACKBONES
-    from harness.scoring import reward_model
-    from harness.scoring.reward_model import REWARD_MODELS
+    offline); a ``dpo:POLICY`` without its reference (``@REF`` or ``dpo_ref``) is refused."""
+    from harness.scoring.names import split_dpo_spec
 
-    # getattr: names read as causal LMs (dpo:, judge:) arrive with harness.scoring.dpo/judge
-    referenced_models = getattr(reward_model, "referenced_models", lambda _: None)
+    dpo = split_dpo_spec(name) if what != "backbone" else None
+    if dpo is not None and dpo[0] == "dpo" and not (dpo[2] or dpo_ref):
+        raise RegistryError(f"{name!r}: a DPO reward needs its reference model: --ref REF, "
+                            "--set eval.dpo_ref=REF or dpo:POLICY@REF (or use the "
+                            "reference-free dpo-sum:/dpo-mean:)")
+    from harness.models.backbones import BACKBONES
+    from harness.scoring.base import REWARD_MODELS
+    from harness.scoring.names import referenced_models
+
     inner = referenced_models(name) if what != "backbone" else None
     if inner is not None:  # dpo:POLICY[@REF], judge:MODEL: check the causal LMs they name
         for model in inner:
@@ -112,6 +132,10 @@ def check_model_name(name: str, what: str = "reward model") -> None:
 
         if isinstance(try_to_load_from_cache(name, "config.json"), str):
             return
+        if PLANNING.get():  # a plan may describe a run for a machine that can download it
+            print(f"warning: {what} {name!r} is not in the local Hugging Face cache and the Hub "
+                  "is offline: the run itself would stop here", file=sys.stderr)
+            return
         raise RegistryError(f"{what} {name!r}: not in the local Hugging Face cache and the Hub "
                             "is offline (HF_HUB_OFFLINE=1)")
     raise RegistryError(f"unknown {what} {name!r}{hint} (not one of {', '.join(known)}, not an "
@@ -121,11 +145,9 @@ def check_model_name(name: str, what: str = "reward model") -> None:
 def check_settings(config: Config) -> None:
     """Every enumerated setting against its registry, every number against its range."""
     from crome.oracles import ORACLES
-    from harness.scoring.reward_model import FORMS
     from harness.training.modes import MODES
 
-    check_choice("model.mode", config.model.mode, MODES.names())
-    check_choice("model.form", config.model.form, list(FORMS))
+    check_choice("model.mode", config.model.mode, MODES.names())  # model.form: a Literal
     check_choice("crome.oracle", config.crome.oracle, ORACLES.names())
     check_suites(config.eval.suites)
     check_numbers(config)
@@ -160,6 +182,8 @@ def check_training_data(config: Config, limit: int | None = None) -> int:
     from harness.data.loaders import load_pairs
     from harness.training.batches import split_heldout
 
+    if PLANNING.get() and not is_local(config.data.train):  # a Hub dataset: the plan says "?"
+        return 0
     pairs = load_pairs(config.data.train, limit=limit)
     try:
         split_heldout(pairs, config.data.heldout_size, config.seed)
@@ -172,14 +196,17 @@ def check_training_data(config: Config, limit: int | None = None) -> int:
 def check_run(config: Config, methods: list[str], forms: list[str] | None = None,
               eval_models: list[str] = ()) -> None:
     """Everything ``harness run`` will use, before its run card or any work."""
-    from harness.scoring.reward_model import FORMS
+    import typing
 
+    from harness.config import Form
+
+    forms_known = list(typing.get_args(Form))
     check_settings(config)
     for form in forms or []:
-        check_choice("--form", form, list(FORMS))
+        check_choice("--form", form, forms_known)
     check_methods(methods)
     for model in eval_models:
-        check_model_name(model, "--eval-model")
+        check_model_name(model, "--eval-model", dpo_ref=config.eval.dpo_ref)
     check_training_data(config)
     check_eval_data(config)
 

@@ -16,7 +16,7 @@ from harness.bon.pool import SamplePool, promptset_hash
 from harness.bon.runner import load_prompts
 from harness.bon.suites import get_suite
 from harness.cli import main
-from harness.scoring.reward_model import LengthRewardModel
+from harness.scoring.base import LengthRewardModel
 
 
 class ShortRewardModel(LengthRewardModel):

@@ -16,7 +16,7 @@ from harness.config import Config
 from harness.data.loaders import load_pairs
 from harness.evaluate import evaluate_model
 from harness.io import read_jsonl, slug, write_json, write_jsonl
-from harness.scoring.reward_model import LengthRewardModel, RewardModel
+from harness.scoring.base import LengthRewardModel, RewardModel
 from harness.suites.diagnostics import diagnose, markdown_features, response_lengths
 from leaderboards.paired import comparison_pairs
 from leaderboards.publish import publish

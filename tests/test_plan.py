@@ -110,3 +110,21 @@ def test_eval_plan_counts_dpo_and_gemini_costs(tmp_path, capsys):
         "bt RM x 2 (dpo-mean:smollm2-135m, length)",
         f"  rewardbench on embedded:rewardbench: {pairs} pairs; {2 * pairs} API calls per "
         "pairpm RM x 1 (gemini:gemini-2.0-flash)"]
+
+
+@pytest.mark.parametrize("argv", [
+    ["run", "--set", "eval.suites=rewardbnch"],
+    ["train", "--method", "fooo", "--out", "o"],
+    ["train", "--mode", "fulll", "--out", "o"],
+    ["eval", "--model", "dpo:smollm2-135m", "--out", "o"],
+    ["eval", "--model", "length", "--transforms", "rot13", "--out", "o"],
+    ["eval", "--model", "length", "--suite", "reword", "--transforms", "rot31", "--out", "o"],
+    ["bon", "--models", "dpo:smollm2-135m", "--out", "o"],
+])
+def test_a_plan_runs_the_commands_checks_first(argv, tmp_path, capsys, monkeypatch):
+    """--plan refuses what the command would refuse (exit 2, nothing printed as a plan)."""
+    monkeypatch.chdir(tmp_path)
+    assert main([*argv, "--plan"]) == 2
+    captured = capsys.readouterr()
+    assert "plan (nothing was run)" not in captured.out and "error" in captured.err
+    assert not (tmp_path / "o").exists()

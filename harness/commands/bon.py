@@ -39,13 +39,15 @@ def job_from_args(args: argparse.Namespace):
     """The ``BonJob`` the flags describe (config from presets, files, ``--set`` and flags)."""
     from harness.bon.runner import BonJob
     from harness.commands.config import config_from_args
-    from harness.validate import check_numbers
+    from harness.validate import check_model_name, check_numbers
 
     config = config_from_args(args)
     check_numbers(config)  # bon.top_p in (0, 1], bon.n_max >= 1, ...
-    return BonJob.of(config,
-                     [s.strip() for s in args.suite.split(",") if s.strip()],
-                     [m.strip() for m in args.models.split(",") if m.strip()])
+    job = BonJob.of(config, [s.strip() for s in args.suite.split(",") if s.strip()],
+                    [m.strip() for m in args.models.split(",") if m.strip()])
+    for model in job.models:  # before any sampling (and before --plan prints)
+        check_model_name(model, dpo_ref=config.eval.dpo_ref)
+    return job
 
 
 def run(args: argparse.Namespace) -> int:
@@ -60,11 +62,8 @@ def run(args: argparse.Namespace) -> int:
 def best_of_n_command(args: argparse.Namespace) -> int:
     from harness.bon.report import rows_of, tables_text
     from harness.bon.runner import run_bon, sampling_progress
-    from harness.validate import check_model_name
 
     job = job_from_args(args)
-    for model in job.models:  # before any sampling
-        check_model_name(model)
     with sampling_progress(not args.no_progress) as progress:
         result = run_bon(job, args.out, progress=progress)
     for suite, pool in result["pools"].items():

@@ -11,7 +11,7 @@ from harness.commands.config import (
     config_from_args,
     flag_given,
 )
-from harness.config import ConfigError
+from harness.config import Config, ConfigError
 
 # How local reward models load (LoadOptions): --device-map, --trust-remote-code,
 # --attn-implementation, on harness eval and harness run alike.
@@ -52,13 +52,15 @@ def run(args: argparse.Namespace) -> int:
     return outputs_on_main(evaluate_command, args)
 
 
-def evaluate_command(args: argparse.Namespace) -> int:
-    from harness.evaluate import evaluate_model
-    from harness.io import slug
+def checked_request(args: argparse.Namespace
+                    ) -> tuple[Config, list[str], list[str], dict[str, str]]:
+    """(config, models, suites, sources) of a ``harness eval`` command line, every name and
+    setting checked before any work; ``--plan`` runs the same checks."""
     from harness.suites import SUITES
-    from leaderboards.summary import print_summary
+    from harness.validate import check_model_name, check_numbers, check_transforms
 
     config = config_from_args(args)
+    check_numbers(config)
     models = [m.strip() for m in args.model.split(",") if m.strip()]
     suites = [s.strip() for s in args.suite.split(",") if s.strip()]
     for suite in suites:
@@ -67,11 +69,18 @@ def evaluate_command(args: argparse.Namespace) -> int:
     if flag_given(args, "eval.transforms") and "reword" not in suites:
         raise ConfigError("--transforms is read by the reword suite only, which was not "
                           f"requested (--suite {','.join(suites)})")
-    from harness.io import remove_if_unused
-    from harness.validate import check_model_name
-
+    check_transforms(config.eval.transforms)
     for model in models:  # every name before any work
-        check_model_name(model)
+        check_model_name(model, dpo_ref=config.eval.dpo_ref)
+    return config, models, suites, sources
+
+
+def evaluate_command(args: argparse.Namespace) -> int:
+    from harness.evaluate import evaluate_model
+    from harness.io import remove_if_unused, slug
+    from leaderboards.summary import print_summary
+
+    config, models, suites, sources = checked_request(args)
     out = Path(args.out)
     created = not out.exists()
     results = []

@@ -12,6 +12,7 @@ from harness.commands.config import (
     add_field_flags,
     config_from_args,
 )
+from harness.config import Config
 
 
 def add_to(subparsers: argparse._SubParsersAction) -> None:
@@ -42,10 +43,9 @@ def counts_line(method: str, counts: dict) -> str | None:
     return f"{method}: {counts.get('original', 0)} original pairs; {made}{oracle}"
 
 
-def run(args: argparse.Namespace) -> int:
-    from harness.io import remove_if_unused
-    from harness.locks import hold
-    from harness.training.pipeline import train_method
+def checked_config(args: argparse.Namespace) -> Config:
+    """The config of a ``harness train`` command line, every setting and name checked before
+    any work; ``--plan`` runs the same checks."""
     from harness.validate import check_methods, check_model_name, check_settings
 
     config = config_from_args(args)
@@ -53,6 +53,15 @@ def run(args: argparse.Namespace) -> int:
     check_methods([args.method])
     if args.filter_model:
         check_model_name(args.filter_model, "--filter-model")
+    return config
+
+
+def run(args: argparse.Namespace) -> int:
+    from harness.io import remove_if_unused
+    from harness.locks import hold
+    from harness.training.pipeline import train_method
+
+    config = checked_config(args)
     out = Path(args.out)
     created = not out.exists()
     out.mkdir(parents=True, exist_ok=True)

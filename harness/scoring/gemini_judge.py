@@ -47,10 +47,10 @@ from harness.gemini import (
     GeminiSettings,
     default_cache_path,
 )
+from harness.scoring.base import RewardModel
 from harness.scoring.judge import JudgeTemplate, question_text
-from harness.scoring.reward_model import RewardModel
+from harness.scoring.names import GEMINI_PREFIX
 
-GEMINI_PREFIX = "gemini:"
 GEMINI_JUDGE_VERSION = 1  # bump when the request or the reward changes: part of the fingerprint
 TIE = "tie"
 VERDICT_P = 0.99

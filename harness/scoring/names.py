@@ -1,5 +1,5 @@
-"""The grammar of reward-model names that read a causal LM: ``dpo:POLICY[@REF]``,
-``dpo-sum:POLICY``, ``dpo-mean:POLICY``.
+"""The grammar of reward-model names that read a causal LM or a remote model:
+``dpo:POLICY[@REF]``, ``dpo-sum:POLICY``, ``dpo-mean:POLICY``, ``judge:MODEL``, ``gemini:MODEL``.
 
 Kept free of torch so that the checks and plans made before any work (``--plan``, name
 validation) can parse a name without loading the model stack.
@@ -10,6 +10,8 @@ from __future__ import annotations
 from harness.registry import RegistryError
 
 DPO_KINDS = ("dpo", "dpo-sum", "dpo-mean")
+JUDGE_PREFIX = "judge:"  # judge:MODEL, a local chat model as a pairwise judge
+GEMINI_PREFIX = "gemini:"  # gemini:MODEL, Gemini as a pairwise judge (no local model)
 
 
 def split_dpo_spec(name: str) -> tuple[str, str, str | None] | None:
@@ -24,3 +26,22 @@ def split_dpo_spec(name: str) -> tuple[str, str, str | None] | None:
     if kind != "dpo" and at:
         raise RegistryError(f"{name!r}: {kind} is reference-free; drop @{ref}")
     return kind, policy, (ref or None) if at else None
+
+
+def referenced_models(name: str) -> list[str] | None:
+    """The models a causal-LM reward name reads (``dpo:P@R`` -> [P, R], ``judge:M`` -> [M],
+    ``gemini:M`` -> [], a remote model), for the checks that run before any work; None for
+    every other name."""
+    dpo = split_dpo_spec(name)
+    if dpo is not None:
+        return [m for m in dpo[1:] if m]
+    if name.startswith(GEMINI_PREFIX):
+        if not name.removeprefix(GEMINI_PREFIX):
+            raise RegistryError("gemini: name the model, gemini:MODEL (e.g. "
+                                "gemini:gemini-2.0-flash)")
+        return []
+    if name.startswith(JUDGE_PREFIX):
+        if not name.removeprefix(JUDGE_PREFIX):
+            raise RegistryError("judge: name the model, judge:MODEL (e.g. judge:smollm2-135m)")
+        return [name.removeprefix(JUDGE_PREFIX)]
+    return None

@@ -18,8 +18,7 @@ import hashlib
 import json
 import typing
 import warnings
-from abc import ABC, abstractmethod
-from collections.abc import Callable
+from abc import abstractmethod
 from pathlib import Path
 from typing import Any
 
@@ -28,13 +27,13 @@ import torch
 from harness.config import Config, ConfigError, Form, Precision
 from harness.gemini import GeminiSettings
 from harness.models.backbones import LoadOptions
-from harness.registry import Registry, RegistryError
+from harness.registry import RegistryError
+from harness.scoring.base import REWARD_MODELS, RewardModel
 from harness.scoring.encoding import TEMPLATE_VERSION, encode_many
 from harness.scoring.forward import cast_keeping_head, restore_head, rewards
+from harness.scoring.names import GEMINI_PREFIX, JUDGE_PREFIX
 
 FORMS = typing.get_args(Form)
-JUDGE_PREFIX = "judge:"  # judge:MODEL, a local chat model as a pairwise judge
-GEMINI_PREFIX = "gemini:"  # gemini:MODEL, Gemini as a pairwise judge (no local model)
 PRECISIONS = typing.get_args(Precision)
 # Token budget per scoring batch (padded width x rows) when none is given, by device. Measured
 # with ``benchmarks/scoring.py`` (minilm-l6, 200 RewardBench pairs, 2 CPU cores): 15.9 pairs/s at
@@ -42,53 +41,6 @@ PRECISIONS = typing.get_args(Precision)
 # large batches to fill its cores.
 BATCH_TOKENS = {"cpu": 4096, "cuda": 16384}
 FULL_HASH_BYTES = 2 << 30  # above this, tensors are fingerprinted by statistics and a sample
-
-
-class RewardModel(ABC):
-    """Scores (prompt, response) texts; higher is better."""
-
-    name: str
-    fingerprint: str
-    kind: str = "classifier"  # "classifier" | "reference"
-    # "bt": one reward per (prompt, response). "pairpm": a pairwise preference model whose
-    # reward for (prompt, PairedResponses(a, b)) is the log-odds that a is better than b.
-    form: str = "bt"
-    # Our checkpoints: the method that trained it and what about it was approximate (in words,
-    # from crome_bench.json), so every output that names the RM can say so.
-    method: str | None = None
-    approximate: tuple[str, ...] = ()
-
-    @abstractmethod
-    def score_with_info(self, prompts: list[Any], responses: list[str]
-                        ) -> tuple[list[float], list[bool]]:
-        """(rewards, truncated flags), in input order."""
-
-    def score(self, prompts: list[Any], responses: list[str]) -> list[float]:
-        return self.score_with_info(prompts, responses)[0]
-
-
-REWARD_MODELS: Registry[Callable[..., RewardModel]] = Registry(
-    "reward model", group="crome_bench.reward_models")
-
-
-class LengthRewardModel(RewardModel):
-    """Reference: the reward is the response's length in characters; the longer one wins.
-
-    The classic spurious cue. Characters rather than tokens so it needs no tokenizer and is the
-    same for every backbone; nothing is ever truncated.
-    """
-
-    kind = "reference"
-
-    def __init__(self, **_: Any):
-        self.name = "length"
-        self.fingerprint = "length-chars-v1"
-
-    def score_with_info(self, prompts, responses):
-        return [float(len(r)) for r in responses], [False] * len(responses)
-
-
-REWARD_MODELS.add("length", LengthRewardModel)
 
 
 def weights_digest(model: torch.nn.Module) -> str:
@@ -280,27 +232,6 @@ class HFRewardModel(TokenRewardModel):
     @torch.inference_mode()
     def score_batch(self, sequences: list[list[int]]) -> list[float]:
         return rewards(self.model, sequences, self.pad_id, self.device).float().cpu().tolist()
-
-
-def referenced_models(name: str) -> list[str] | None:
-    """The models a causal-LM reward name reads (``dpo:P@R`` -> [P, R], ``judge:M`` -> [M],
-    ``gemini:M`` -> [], a remote model), for the checks that run before any work; None for
-    every other name."""
-    from harness.scoring.dpo import split_dpo_spec
-
-    dpo = split_dpo_spec(name)
-    if dpo is not None:
-        return [m for m in dpo[1:] if m]
-    if name.startswith(GEMINI_PREFIX):
-        if not name.removeprefix(GEMINI_PREFIX):
-            raise RegistryError("gemini: name the model, gemini:MODEL (e.g. "
-                                "gemini:gemini-2.0-flash)")
-        return []
-    if name.startswith(JUDGE_PREFIX):
-        if not name.removeprefix(JUDGE_PREFIX):
-            raise RegistryError("judge: name the model, judge:MODEL (e.g. judge:smollm2-135m)")
-        return [name.removeprefix(JUDGE_PREFIX)]
-    return None
 
 
 def _unknown(name: str, err: Exception) -> RegistryError:

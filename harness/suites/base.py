@@ -7,14 +7,16 @@ from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from harness.config import Config
 from harness.data.schema import PreferencePair
 from harness.registry import Registry
-from harness.scoring.reward_model import RewardModel
-from harness.scoring.scorer import Scorer
 from harness.seeding import rng_for
+
+if TYPE_CHECKING:  # suites are named (checks, --plan) without loading torch
+    from harness.scoring.reward_model import RewardModel
+    from harness.scoring.scorer import Scorer
 
 
 @dataclass

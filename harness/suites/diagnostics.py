@@ -21,13 +21,12 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from harness.cues import MARKDOWN_FEATURES, markdown_features
 from harness.data.loaders import load_pairs
 from harness.data.rewardbench import section_of
 from harness.io import write_jsonl
-from harness.scoring.reward_model import RewardModel
 from harness.stats import accuracy_with_ci, spearman_with_ci
 from harness.suites.base import (
     SUITES,
@@ -36,6 +35,9 @@ from harness.suites.base import (
     pair_outcomes,
     stratified_sample,
 )
+
+if TYPE_CHECKING:  # suites are named (checks, --plan) without loading torch
+    from harness.scoring.reward_model import RewardModel
 
 
 def response_lengths(rm: RewardModel, texts: list[str]) -> tuple[list[int], str]:

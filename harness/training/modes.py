@@ -11,11 +11,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-
-import torch
+from typing import TYPE_CHECKING
 
 from harness.config import Config
 from harness.registry import Registry
+
+if TYPE_CHECKING:  # the modes are named (checks, --plan) without loading torch
+    import torch
 
 
 @dataclass

@@ -1,0 +1,62 @@
+"""The reward-model interface every scorer and suite reads, the registry that names reward
+models (``REWARD_MODELS``, entry-point group ``crome_bench.reward_models``) and the ``length``
+reference.
+
+Free of torch, so that names can be checked and ``--plan`` printed without loading the model
+stack; the models that need torch live in ``harness.scoring.reward_model`` and beside it.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Callable
+from typing import Any
+
+from harness.registry import Registry
+
+
+class RewardModel(ABC):
+    """Scores (prompt, response) texts; higher is better."""
+
+    name: str
+    fingerprint: str
+    kind: str = "classifier"  # "classifier" | "reference"
+    # "bt": one reward per (prompt, response). "pairpm": a pairwise preference model whose
+    # reward for (prompt, PairedResponses(a, b)) is the log-odds that a is better than b.
+    form: str = "bt"
+    # Our checkpoints: the method that trained it and what about it was approximate (in words,
+    # from crome_bench.json), so every output that names the RM can say so.
+    method: str | None = None
+    approximate: tuple[str, ...] = ()
+
+    @abstractmethod
+    def score_with_info(self, prompts: list[Any], responses: list[str]
+                        ) -> tuple[list[float], list[bool]]:
+        """(rewards, truncated flags), in input order."""
+
+    def score(self, prompts: list[Any], responses: list[str]) -> list[float]:
+        return self.score_with_info(prompts, responses)[0]
+
+
+REWARD_MODELS: Registry[Callable[..., RewardModel]] = Registry(
+    "reward model", group="crome_bench.reward_models")
+
+
+class LengthRewardModel(RewardModel):
+    """Reference: the reward is the response's length in characters; the longer one wins.
+
+    The classic spurious cue. Characters rather than tokens so it needs no tokenizer and is the
+    same for every backbone; nothing is ever truncated.
+    """
+
+    kind = "reference"
+
+    def __init__(self, **_: Any):
+        self.name = "length"
+        self.fingerprint = "length-chars-v1"
+
+    def score_with_info(self, prompts, responses):
+        return [float(len(r)) for r in responses], [False] * len(responses)
+
+
+REWARD_MODELS.add("length", LengthRewardModel)
