@@ -369,9 +369,8 @@ def _plan_bon(args: argparse.Namespace) -> int:
 
 
 def _plan_augment(args: argparse.Namespace) -> int:
-    from harness.commands.augment import augment_config
 
-    return print_plan(augment_plan(args.method, augment_config(args), args.limit))
+    return print_plan(augment_plan(args.method, _config(args), args.limit))
 
 
 PLANS = {"run": _plan_run, "train": _plan_train, "eval": _plan_eval, "bon": _plan_bon,

@@ -10,9 +10,9 @@ import pytest
 from harness.cli import build_parser
 from harness.commands.config import FLAGS_ATTR, config_from_args
 
-COMMANDS = ("train", "run", "eval", "bon")
+COMMANDS = ("train", "run", "eval", "bon", "augment")
 REQUIRED = {"train": ["--out", "o"], "eval": ["--model", "length", "--out", "o"], "run": [],
-            "bon": ["--models", "length", "--out", "o"]}
+            "bon": ["--models", "length", "--out", "o"], "augment": ["--out", "o"]}
 
 
 def subparsers() -> dict[str, argparse.ArgumentParser]:

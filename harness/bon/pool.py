@@ -23,7 +23,7 @@ from typing import Any
 
 from harness.bon.errors import BonError
 from harness.bon.policies import GenParams, Policy
-from harness.io import sha256_of, write_json
+from harness.io import jsonl_text, sha256_of, write_json
 from harness.seeding import derive_seed, text_hash
 
 POOL_VERSION = 1
@@ -84,7 +84,7 @@ def append_jsonl(path: Path, records: list[dict[str, Any]]) -> None:
     """Append lines and make them durable before returning."""
     path.parent.mkdir(parents=True, exist_ok=True)
     with open(path, "a", encoding="utf-8") as handle:
-        handle.write("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records))
+        handle.write(jsonl_text(records))
         handle.flush()
         os.fsync(handle.fileno())
 

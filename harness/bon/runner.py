@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import dataclasses
 import gc
-import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -30,7 +29,7 @@ from harness.bon.suites import BON_SUITES, BonSuite, SuiteState, get_suite
 from harness.config import BonConfig, Config
 from harness.data.schema import PromptItem
 from harness.distributed import main_first
-from harness.io import atomic_write_text, sha256_of, write_json
+from harness.io import sha256_of, write_json, write_jsonl
 from harness.seeding import derive_seed
 
 
@@ -255,8 +254,7 @@ def run_bon(job: BonJob, out: str | Path, *,
         result["pools"][suite.name] = {"path": str(state.pool.path),
                                        "prompts": len(state.items),
                                        "samples_per_prompt": job.bon.n_max, **state.pool.stats}
-        atomic_write_text(out / f"{suite.name}_items.jsonl", "".join(
-            json.dumps(r, ensure_ascii=False) + "\n" for r in evaluation.records))
+        write_jsonl(out / f"{suite.name}_items.jsonl", evaluation.records)
     rows = rows_of(result)
     result["plots"] = [name for suite in job.suites
                        for name in suite_plots(suite, rows[suite.name], out).values()]

@@ -14,18 +14,17 @@ from __future__ import annotations
 import argparse
 from collections.abc import Callable
 
-from harness.commands.config import add_config_args, config_from_args
+from harness.commands.config import add_config_args, add_field_flags, config_from_args
 
 
 def add_to(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("augment", help="write augmented pairs (crome, rrm)")
     parser.add_argument("--method", default="crome", choices=["crome", "rrm"])
-    parser.add_argument("--oracle", default=None, help="gemini | hf | rules (default crome.oracle)")
-    parser.add_argument("--model", default=None, help="oracle model (default: the oracle's own)")
-    parser.add_argument("--data", default=None, help="pairs: file, Hub id or embedded:NAME")
+    add_field_flags(parser, ["crome.oracle", "crome.oracle_model", "data.train", "seed"])
+    # the oracle model's earlier flag name, kept working
+    parser.add_argument("--model", dest="cfg_crome__oracle_model", help=argparse.SUPPRESS)
     parser.add_argument("--out", required=True, help="augmented pairs (JSONL), written atomically")
     parser.add_argument("--limit", type=int, default=None, help="use the first N pairs")
-    parser.add_argument("--seed", type=int, default=None)
     parser.add_argument("--cache", default=None, help="oracle answer cache (SQLite file)")
     parser.add_argument("--no-progress", action="store_true")
     add_config_args(parser)
@@ -71,24 +70,13 @@ def print_balance(console, report: dict, title: str) -> None:
                       + "; ".join(outside) + "[/yellow]")
 
 
-def augment_config(args: argparse.Namespace):
-    """The config ``augment`` (and its ``--plan``) works with: config flags, then its own flags
-    (data, seed, oracle and oracle model) on top."""
-    config = config_from_args(args)
-    for flag, key in (("data", "data.train"), ("seed", "seed"), ("oracle", "crome.oracle"),
-                      ("model", "crome.oracle_model")):
-        if getattr(args, flag) is not None:
-            config.set_value(key, getattr(args, flag))
-    return config
-
-
 def run(args: argparse.Namespace) -> int:
     from rich.console import Console
     from rich.table import Table
 
     from harness.data.loaders import load_pairs, write_pairs
 
-    config = augment_config(args)
+    config = config_from_args(args)
     pairs = load_pairs(config.data.train, limit=args.limit)
     console = Console(highlight=False)
     if args.method == "rrm":
