@@ -87,6 +87,10 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help()
         return 0 if args.command is None else 2
     try:
+        if getattr(args, "plan", False):
+            from harness.plan import plan_of
+
+            args.func = plan_of(args.func)
         return int(args.func(args) or 0)
     except user_errors() as err:
         if debug:

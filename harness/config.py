@@ -323,9 +323,13 @@ class Config:
         ``path`` <- ``overrides`` (``a.b=value``)."""
         data: dict[str, Any] = {}
         if preset:
-            from harness.presets import preset_path
+            from harness.presets import preset_names, preset_path
 
-            data = _read_toml(preset_path(preset))
+            file = preset_path(preset)
+            if file is None:
+                raise ConfigError(f"unknown preset {preset!r} (known: "
+                                  f"{', '.join(preset_names())})")
+            data = _read_toml(file)
         if path:
             data = _merge(data, _read_toml(path))
         config = cls.from_dict(data)

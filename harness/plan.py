@@ -17,7 +17,7 @@ import math
 from collections.abc import Callable
 from pathlib import Path
 
-from harness.config import Config
+from harness.config import Config, ConfigError
 
 PAID_ORACLES = {"gemini": "Gemini API calls, paid"}
 # the suites whose sizes the plan knows (importing the suite registry would load torch)
@@ -28,21 +28,14 @@ REFERENCES = ("length",)  # harness.run.REFERENCES, the references every run eva
 TEXTS_PER_ITEM = {"bt": {"rmbench": 6}, "pairpm": {"rmbench": 18}}
 
 
-class PlanAction(argparse.Action):
-    """``--plan`` swaps the command's function for its plan: argparse has set the command's
-    ``func`` default before it runs this action, so every command that takes the config flags
-    gets ``--plan`` without a line of its own (the plan reads the same flags)."""
-
-    def __init__(self, option_strings, dest, **kwargs):
-        super().__init__(option_strings, dest, nargs=0, default=False, **kwargs)
-
-    def __call__(self, parser, namespace, values, option_string=None):
-        setattr(namespace, self.dest, True)
-        command = getattr(namespace, "func", None)
-        name = getattr(command, "__module__", "").rpartition(".")[2]
-        if name not in PLANS:
-            parser.error(f"--plan is not available for this command (only {', '.join(PLANS)})")
-        namespace.func = planning(PLANS[name])
+def plan_of(command: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
+    """The plan of a command's function (``harness.cli`` swaps it in when ``--plan`` is given:
+    every command that takes the config flags gets ``--plan`` without a line of its own, and the
+    plan reads the same flags)."""
+    name = getattr(command, "__module__", "").rpartition(".")[2]
+    if name not in PLANS:
+        raise ConfigError(f"--plan is not available for this command (only {', '.join(PLANS)})")
+    return planning(PLANS[name])
 
 
 def planning(plan: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
@@ -58,12 +51,6 @@ def planning(plan: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Na
             PLANNING.reset(token)
 
     return run
-
-
-def add_plan_arg(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--plan", action=PlanAction,
-                        help="print what would be done (data sizes, forward passes, optimizer "
-                             "steps, samples, oracle and judge calls, finished steps) and exit")
 
 
 def is_local(source: str) -> bool:

@@ -50,11 +50,14 @@ def _module_level(body: list[ast.stmt]) -> list[ast.stmt]:
     return out
 
 
-def imports_of(name: str, path: Path, modules: dict[str, Path]) -> set[str]:
-    """The project modules ``name`` imports at module level."""
+def imports_of(name: str, path: Path, modules: dict[str, Path], *,
+               anywhere: bool = False) -> set[str]:
+    """The project modules ``name`` imports at module level (``anywhere``: in functions and
+    ``TYPE_CHECKING`` blocks too)."""
     package = name if path.name == "__init__.py" else name.rpartition(".")[0]
     found: set[str] = set()
-    for node in _module_level(ast.parse(path.read_text(encoding="utf-8")).body):
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    for node in ast.walk(tree) if anywhere else _module_level(tree.body):
         if isinstance(node, ast.Import):
             found.update(alias.name for alias in node.names)
         elif isinstance(node, ast.ImportFrom):
@@ -135,3 +138,13 @@ def test_no_module_imports_a_module_that_imports_it_back():
     found = cycles(import_graph(module_files()))
     assert not found, "import cycles (module-level imports):\n" + "\n".join(
         " <-> ".join(c) for c in found)
+
+
+def test_no_module_imports_a_module_that_imports_it_back_even_late():
+    """#20: no module imports a module that imports it back, counting imports inside functions
+    (a late import hides a layering mistake as well as an early one does)."""
+    modules = module_files()
+    graph = {name: imports_of(name, path, modules, anywhere=True)
+             for name, path in modules.items()}
+    mutual = sorted({tuple(sorted((a, b))) for a in graph for b in graph[a] if a in graph[b]})
+    assert mutual == [], mutual

@@ -24,11 +24,13 @@ FLAGS_ATTR = "config_flags"  # argparse dest of the {dest: config key} map add_f
 def add_config_args(parser: argparse.ArgumentParser, plan: bool = True) -> None:
     """The config flags every command that runs work shares (and ``--plan``, which prints
     that work instead of doing it; ``harness.plan``)."""
-    from harness.plan import add_plan_arg
     from harness.presets import preset_names
 
-    if plan:
-        add_plan_arg(parser)
+    if plan:  # harness.cli runs the command's plan (harness.plan) instead
+        parser.add_argument("--plan", action="store_true",
+                            help="print what would be done (data sizes, forward passes, "
+                                 "optimizer steps, samples, oracle and judge calls, finished "
+                                 "steps) and exit")
 
     parser.add_argument("--preset", default=None, metavar="NAME",
                         help=f"shipped settings to start from: {', '.join(preset_names())} "

@@ -16,11 +16,7 @@ def preset_names() -> list[str]:
     return sorted(p.stem for p in PRESETS_DIR.glob("*.toml"))
 
 
-def preset_path(name: str) -> Path:
-    """The file of preset ``name``; ``ConfigError`` naming the known presets otherwise."""
-    from harness.config import ConfigError
-
+def preset_path(name: str) -> Path | None:
+    """The file of preset ``name``; None when there is none (``Config.load`` says which exist)."""
     path = PRESETS_DIR / f"{name}.toml"
-    if not path.is_file():
-        raise ConfigError(f"unknown preset {name!r} (known: {', '.join(preset_names())})")
-    return path
+    return path if path.is_file() else None

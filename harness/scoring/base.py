@@ -1,6 +1,8 @@
 """The reward-model interface every scorer and suite reads, the registry that names reward
-models (``REWARD_MODELS``, entry-point group ``crome_bench.reward_models``) and the ``length``
-reference.
+models (``REWARD_MODELS``, entry-point group ``crome_bench.reward_models``), the registry of
+reward-model kinds read through another model (``REWARD_KINDS``: ``dpo:``, ``judge:``,
+``gemini:``; group ``crome_bench.reward_kinds``, so a package can add its own ``kind:NAME``) and
+the ``length`` reference.
 
 Free of torch, so that names can be checked and ``--plan`` printed without loading the model
 stack; the models that need torch live in ``harness.scoring.reward_model`` and beside it.
@@ -60,3 +62,11 @@ class LengthRewardModel(RewardModel):
 
 
 REWARD_MODELS.add("length", LengthRewardModel)
+
+
+# A kind's loader: ``loader(name, **settings)`` with the full name (``dpo:P@R``) and every
+# setting of ``harness.scoring.reward_model.load_reward_model`` as keywords (device, dtype,
+# options, max_length, batch_tokens, dpo_ref, dpo_beta, judge_template, gemini); it reads the
+# ones it needs.
+REWARD_KINDS: Registry[Callable[..., RewardModel]] = Registry(
+    "reward-model kind", group="crome_bench.reward_kinds")

@@ -35,6 +35,7 @@ from harness.config import ConfigError
 from harness.models.backbones import LoadOptions
 from harness.models.chat import CAUSAL_BATCH_TOKENS, ChatLM, chat_model, with_dtype
 from harness.registry import RegistryError
+from harness.scoring.base import REWARD_KINDS
 from harness.scoring.encoding import TEMPLATE_VERSION, ResponseIds, encode_responses
 from harness.scoring.names import DPO_KINDS, split_dpo_spec
 from harness.scoring.reward_model import (
@@ -121,3 +122,15 @@ def load_dpo(name: str, *, ref: str | None, beta: float, max_length: int | None,
     reference = chat_model(ref_name, device=device, options=options) if ref_name else None
     return DPORewardModel(policy, reference, variant=kind, beta=beta,
                           max_length=max_length or 512, batch_tokens=batch_tokens)
+
+
+def _load_kind(name: str, *, dpo_ref: str | None = None, dpo_beta: float = 0.1,
+               max_length: int | None = None, device: torch.device, dtype: torch.dtype,
+               batch_tokens: int | None = None, options: LoadOptions | None = None,
+               **_: object) -> DPORewardModel:
+    return load_dpo(name, ref=dpo_ref, beta=dpo_beta, max_length=max_length, device=device,
+                    dtype=dtype, batch_tokens=batch_tokens, options=options)
+
+
+for _kind in DPO_KINDS:
+    REWARD_KINDS.add(_kind, _load_kind)

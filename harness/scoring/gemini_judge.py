@@ -47,7 +47,7 @@ from harness.gemini import (
     GeminiSettings,
     default_cache_path,
 )
-from harness.scoring.base import RewardModel
+from harness.scoring.base import REWARD_KINDS, RewardModel
 from harness.scoring.judge import JudgeTemplate, question_text
 from harness.scoring.names import GEMINI_PREFIX
 
@@ -198,3 +198,10 @@ def load_gemini_judge(model: str, *, template: str | None,
     client = GeminiClient(model, settings, cache=GeminiCache(default_cache_path()),
                           who=f"{GEMINI_PREFIX}{model}")
     return GeminiJudge(client, parsed)
+
+
+@REWARD_KINDS.register(GEMINI_PREFIX.rstrip(":"))
+def _load_kind(name: str, *, judge_template: str | None = None,
+               gemini: GeminiSettings | None = None, **_: object) -> GeminiJudge:
+    return load_gemini_judge(name.removeprefix(GEMINI_PREFIX), template=judge_template,
+                             settings=gemini)

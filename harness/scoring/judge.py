@@ -29,6 +29,7 @@ import torch
 from harness.config import ConfigError
 from harness.models.backbones import LoadOptions
 from harness.models.chat import CAUSAL_BATCH_TOKENS, ChatLM, chat_model, with_dtype
+from harness.scoring.base import REWARD_KINDS
 from harness.scoring.encoding import (
     PROMPT,
     RESPONSE,
@@ -39,6 +40,7 @@ from harness.scoring.encoding import (
     _guard_double_bos,
     _kept,
 )
+from harness.scoring.names import JUDGE_PREFIX
 from harness.scoring.reward_model import (
     TokenRewardModel,
     position_limit,
@@ -222,3 +224,12 @@ def load_judge(model: str, *, template: str | Path | None, max_length: int | Non
     parsed = JudgeTemplate.load(template)
     return LocalJudge(chat_model(model, device=device, options=with_dtype(options, dtype)), parsed,
                       max_length=max_length or 2048, batch_tokens=batch_tokens)
+
+
+@REWARD_KINDS.register(JUDGE_PREFIX.rstrip(":"))
+def _load_kind(name: str, *, judge_template: str | None = None, max_length: int | None = None,
+               device: torch.device, dtype: torch.dtype, batch_tokens: int | None = None,
+               options: LoadOptions | None = None, **_: object) -> LocalJudge:
+    return load_judge(name.removeprefix(JUDGE_PREFIX), template=judge_template,
+                      max_length=max_length, device=device, dtype=dtype,
+                      batch_tokens=batch_tokens, options=options)

@@ -28,10 +28,10 @@ from harness.config import Config, ConfigError, Form, Precision
 from harness.gemini import GeminiSettings
 from harness.models.backbones import LoadOptions
 from harness.registry import RegistryError
-from harness.scoring.base import REWARD_MODELS, RewardModel
+from harness.scoring.base import REWARD_KINDS, REWARD_MODELS, RewardModel
 from harness.scoring.encoding import TEMPLATE_VERSION, encode_many
 from harness.scoring.forward import cast_keeping_head, restore_head, rewards
-from harness.scoring.names import GEMINI_PREFIX, JUDGE_PREFIX
+from harness.scoring.names import GEMINI_PREFIX
 
 FORMS = typing.get_args(Form)
 PRECISIONS = typing.get_args(Precision)
@@ -327,22 +327,12 @@ def load_reward_model(name: str, *, max_length: int | None = None,
     device = torch.device(device) if device else default_device()
     dtype = resolve_dtype(precision, device)
     load = dataclasses.replace(load or LoadOptions(), dtype=dtype)
-    from harness.scoring.dpo import load_dpo, split_dpo_spec
-
-    if split_dpo_spec(name) is not None:
-        return load_dpo(name, ref=dpo_ref, beta=dpo_beta, max_length=max_length, device=device,
-                        dtype=dtype, batch_tokens=batch_tokens, options=load)
-    if name.startswith(GEMINI_PREFIX):
-        from harness.scoring.gemini_judge import load_gemini_judge
-
-        return load_gemini_judge(name.removeprefix(GEMINI_PREFIX), template=judge_template,
-                                 settings=gemini)
-    if name.startswith(JUDGE_PREFIX):
-        from harness.scoring.judge import load_judge
-
-        return load_judge(name.removeprefix(JUDGE_PREFIX), template=judge_template,
-                          max_length=max_length, device=device, dtype=dtype,
-                          batch_tokens=batch_tokens, options=load)
+    kind, sep, _ = name.partition(":")
+    if sep and kind in REWARD_KINDS:  # dpo:, judge:, gemini: and plugin kinds
+        return REWARD_KINDS.get(kind)(name, device=device, dtype=dtype, options=load,
+                                      max_length=max_length, batch_tokens=batch_tokens,
+                                      dpo_ref=dpo_ref, dpo_beta=dpo_beta,
+                                      judge_template=judge_template, gemini=gemini)
     if name in BACKBONES:
         model = load_sequence_classifier(name, seed=seed, options=load)
         label = f"untrained:{name}" + (":pairpm" if form == "pairpm" else "")
