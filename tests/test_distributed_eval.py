@@ -95,22 +95,23 @@ Path(sys.argv[1], f"result-{rank()}.json").write_text(
 """
 
 
-def results(folder) -> list[dict]:
-    """Each rank's result file (written by the rank: two processes printing at once can
-    interleave their lines), in rank order."""
+def two_ranks(script_text: str, folder) -> list[dict]:
+    """Run a script in two torchrun processes (gloo, one thread each) with ``folder`` as its
+    argument; each rank's result file (a rank writes its own: two processes printing at once
+    can interleave their lines), in rank order."""
+    script = folder / "script.py"
+    script.write_text(script_text)
+    done = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--standalone",
+                           "--nproc_per_node", "2", str(script), str(folder)], cwd=REPO,
+                          capture_output=True, text=True, timeout=300,
+                          env={**os.environ, "OMP_NUM_THREADS": "1"})
+    assert done.returncode == 0, done.stdout + done.stderr
     return [json.loads((folder / f"result-{r}.json").read_text()) for r in range(2)]
 
 
 def test_share_work_splits_across_two_processes(tmp_path):
     """Each rank does only its interleaved share, and both get every result in order."""
-    script = tmp_path / "share.py"
-    script.write_text(SHARE)
-    done = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--standalone",
-                           "--nproc_per_node", "2", str(script), str(tmp_path)], cwd=REPO,
-                          capture_output=True, text=True, timeout=300,
-                          env={**os.environ, "OMP_NUM_THREADS": "1"})
-    assert done.returncode == 0, done.stdout + done.stderr
-    rows = results(tmp_path)
+    rows = two_ranks(SHARE, tmp_path)
     assert [r["seen"] for r in rows] == [[0, 2, 4, 6], [1, 3, 5]]
     assert all(r["result"] == [x * x for x in range(7)] for r in rows)
 
@@ -153,14 +154,7 @@ Path(root, f"result-{rank()}.json").write_text(json.dumps(
 def test_ranks_score_what_the_main_rank_found_missing_and_refuse_what_cannot_split(tmp_path):
     """Ranks whose caches disagree still score the same texts (the main rank's choice) and
     agree on every score; a Gemini judge and a device map are refused in several processes."""
-    script = tmp_path / "diverge.py"
-    script.write_text(DIVERGE)
-    done = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--standalone",
-                           "--nproc_per_node", "2", str(script), str(tmp_path)], cwd=REPO,
-                          capture_output=True, text=True, timeout=300,
-                          env={**os.environ, "OMP_NUM_THREADS": "1"})
-    assert done.returncode == 0, done.stdout + done.stderr
-    rows = results(tmp_path)
+    rows = two_ranks(DIVERGE, tmp_path)
     assert [r["scores"] for r in rows] == [[1.0, 2.0, 3.0]] * 2
     assert [r["scored"] for r in rows] == [3, 3]
     assert all(r["refused"] == ["gemini", "eval.device_map='auto' spreads one model over "
