@@ -74,9 +74,31 @@ def build_markdown(entries: list[dict[str, Any]], runs: list[dict], images: dict
                   "bold) [95% CI] (n).", "", render.diagnostics_table(entries), ""]
     if any(e["metrics"].get("rmbench") for e in entries):
         parts += rmbench_section(entries, images)
+    parts += other_suites_section(entries)
     parts += bon_section(entries, images)
     parts += paired_section(entries)
     return "\n".join(parts)
+
+
+# The suites the board has a section of its own for; any other (a plugin's) gets a generic one.
+OWN_SECTIONS = ("preference", "rewardbench", "reword", "diagnostics", "rmbench")
+
+
+def other_suites_section(entries: list[dict[str, Any]]) -> list[str]:
+    """A section per evaluation suite without one of its own above (a plugin suite): its
+    description, its data and its top-level numbers (``render.suite_table``)."""
+    from harness.suites import SUITES
+
+    parts: list[str] = []
+    names = dict.fromkeys(k for e in entries for k in e["metrics"])
+    for name in (n for n in names if n in SUITES and n not in OWN_SECTIONS):
+        suite = SUITES.get(name)
+        recorded = any((e["metrics"].get(name) or {}).get("data") for e in entries)
+        data = (render.data_line(entries, name) if recorded else
+                f"Data: the run's `{suite.data_key}` (the suite records no source).")
+        parts += [f"## {name}", "", f"{suite.description} (suite `{name}`, "
+                  f"{SUITES.origin(name)}).", "", data, "", render.suite_table(entries, name), ""]
+    return parts
 
 
 def rmbench_section(entries: list[dict[str, Any]], images: dict[str, str]) -> list[str]:

@@ -368,3 +368,30 @@ def settings_line(entries: list[Entry]) -> str:
     return ("; ".join(parts) + "." + (" Same backbone, mode, seed and hyper-parameters within "
                                        "each form (compute: see the training table)."
                                        if same else ""))
+
+
+def suite_table(entries: list[Entry], suite: str) -> str:
+    """Any suite's metrics, for a suite the board has no section of its own for (a plugin's):
+    one column per top-level number it reports, in its own order and units (an ``accuracy``
+    with a ``ci`` is shown as a percentage with its interval); nested results stay in
+    results.json."""
+    columns: list[str] = []
+    for e in entries:
+        for key, metric in (e["metrics"].get(suite) or {}).items():
+            if key not in columns and _scalar(metric):
+                columns.append(key)
+
+    def cell(metrics: dict[str, Any], key: str) -> str:
+        metric = metrics.get(key)
+        if key == "accuracy" and "ci" in metrics:
+            return pct({"accuracy": metric, "ci": metrics["ci"]})
+        return "–" if metric is None else f"{metric:.4g}" if isinstance(metric, float) \
+            else str(metric)
+
+    return table(["RM", *columns], ([label(e), *(cell(e["metrics"].get(suite) or {}, k)
+                                                 for k in columns)]
+                                    for e in entries if e["metrics"].get(suite)))
+
+
+def _scalar(metric: Any) -> bool:
+    return isinstance(metric, (int, float)) and not isinstance(metric, bool)

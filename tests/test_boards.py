@@ -54,3 +54,22 @@ def test_leaderboard_matches_golden(tmp_path: Path):
 def test_run_summary_matches_golden(capsys: pytest.CaptureFixture[str]):
     print_summary(read_results([RUN])[0])
     check_golden(capsys.readouterr().out, "board_summary.md")
+
+
+def test_a_suite_without_a_section_of_its_own_gets_a_table_of_its_numbers():
+    """Top-level numbers only, in the suite's order; an accuracy with its CI as a percentage;
+    floats to 4 significant digits; a missing value is a dash; nested results and RMs that
+    did not run the suite are left out."""
+    from leaderboards.render import suite_table
+
+    entries = [{"name": "a", "metrics": {"wins": {"n": 12, "chosen_wins": 7, "accuracy": 0.5833,
+                                                  "ci": [0.3, 0.8], "data": "x",
+                                                  "nested": {"k": 1}}}},
+               {"name": "b", "approximate": ["rules"],
+                "metrics": {"wins": {"n": 12, "chosen_wins": 12, "ratio": 1.23456}}},
+               {"name": "c", "metrics": {}}]
+    assert suite_table(entries, "wins").splitlines() == [
+        "| RM   | n   | chosen_wins   | accuracy          | ratio   |",
+        "|------|-----|---------------|-------------------|---------|",
+        "| a    | 12  | 7             | 58.3 [30.0, 80.0] | –       |",
+        "| b †  | 12  | 12            | –                 | 1.235   |"]

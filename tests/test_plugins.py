@@ -143,6 +143,17 @@ def test_run_trains_on_a_plugin_format_and_runs_a_plugin_suite(tmp_path):
         wins = entry["metrics"]["wins"]
         assert wins["n"] == 12 and 0 <= wins["chosen_wins"] <= 12
         assert entry["metrics"]["preference"]["n"] == 4  # the held-out split of 12
+    # the leaderboard shows the plugin suite in a section of its own, its numbers per RM
+    board = (tmp_path / "runs" / "plug" / "leaderboard" / "README.md").read_text()
+    section = board.split("## wins\n", 1)[1].split("\n## ", 1)[0]
+    assert "how often the chosen response scores higher (suite `wins`, plugin" in section
+    assert "Data: the run's `data.train`" in section
+    rows = {line.split("|")[1].strip(): [c.strip() for c in line.split("|")[2:-1]]
+            for line in section.splitlines() if line.startswith("| ") and "---" not in line}
+    assert rows.pop("RM") == ["n", "chosen_wins"]
+    assert rows == {e["name"]: [str(e["metrics"]["wins"]["n"]),
+                                str(e["metrics"]["wins"]["chosen_wins"])]
+                    for e in results["entries"]}
     # the suite's metrics are in the results; without the plugin the name is refused up front
     alone = harness(["run", "--models", "vanilla", "--data", str(data), "--name", "x",
                      "--runs-dir", str(tmp_path / "runs"), "--set", "eval.suites=wins"], "",
