@@ -156,12 +156,9 @@ def train_plan(method: str, config: Config, limit: int | None = None,
 
 def _suite_items(suite: str, config: Config, source: str | None, limit: int | None
                  ) -> tuple[int | None, str]:
-    if suite == "rmbench":
-        source = source or config.data.rmbench
-    elif suite == "preference":
-        source = source or config.data.train
-    else:
-        source = source or config.data.rewardbench
+    from harness.suites import SUITES
+
+    source = source or str(config.get_value(SUITES.get(suite).data_key))
     n = records(source)
     if n is not None and limit is not None:
         n = min(n, limit)
@@ -210,7 +207,8 @@ def eval_plan(models: list[str], suites: list[str], config: Config,
         elif suite in BUILTIN_SUITES:
             factor, what = None, "prompts (9 style pairs each)" if suite == "rmbench" else "pairs"
         else:
-            lines.append(f"  {suite}: not a built-in suite; its size is not planned")
+            lines.append(f"  {suite} (a plugin suite) on {source}: {_n(n)} records; what it "
+                         "scores per record is its own (not planned)")
             continue
         by_cost: dict[tuple[str, int, str], list[str]] = {}
         for model in models:

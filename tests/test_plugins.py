@@ -154,6 +154,12 @@ def test_run_trains_on_a_plugin_format_and_runs_a_plugin_suite(tmp_path):
     assert rows == {e["name"]: [str(e["metrics"]["wins"]["n"]),
                                 str(e["metrics"]["wins"]["chosen_wins"])]
                     for e in results["entries"]}
+    # --plan counts the plugin suite's data from its own setting (data.train here)
+    plan = harness(["run", "--models", "vanilla", "--data", str(data), "--set",
+                    "eval.suites=preference,wins", "--set", "data.heldout_size=4",
+                    "--runs-dir", str(tmp_path / "runs2"), "--plan"], site, tmp_path)
+    assert plan.returncode == 0, plan.stderr
+    assert f"wins (a plugin suite) on {data}: 12 records" in plan.stdout
     # the suite's metrics are in the results; without the plugin the name is refused up front
     alone = harness(["run", "--models", "vanilla", "--data", str(data), "--name", "x",
                      "--runs-dir", str(tmp_path / "runs"), "--set", "eval.suites=wins"], "",
