@@ -25,6 +25,7 @@ from harness.bon.metrics import MathRow, SafetyRow, math_metrics, pick, safety_m
 from harness.bon.pool import SamplePool
 from harness.config import Config
 from harness.data.schema import PromptItem
+from harness.distributed import share_work
 from harness.registry import Registry
 
 Curves = dict[str, dict[str, Any]]  # n -> metric -> {"value", "count", "total"}
@@ -149,8 +150,9 @@ class WildGuardBon(BonSuite):
         wanted = sorted({(item.id, pick(state.scores[m][item.id], n))
                          for item in state.items for m in models for n in ns})
         by_id = {i.id: i for i in state.items}
-        labels = judge_.judge([by_id[pid].prompt for pid, _ in wanted],
-                              [state.samples(pid)[k] for pid, k in wanted])
+        # In several processes each labels its share of the picks and all get every label.
+        labels = share_work(wanted, lambda part: judge_.judge(
+            [by_id[pid].prompt for pid, _ in part], [state.samples(pid)[k] for pid, k in part]))
         judged: dict[str, dict[int, Judgement]] = {}
         for (pid, k), label in zip(wanted, labels, strict=True):
             judged.setdefault(pid, {})[k] = label
