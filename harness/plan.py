@@ -354,8 +354,9 @@ def _plan_bon(args: argparse.Namespace) -> int:
 
 
 def _plan_augment(args: argparse.Namespace) -> int:
+    from harness.commands.augment import checked_config
 
-    return print_plan(augment_plan(args.method, _config(args), args.limit))
+    return print_plan(augment_plan(args.method, checked_config(args), args.limit))
 
 
 PLANS = {"run": _plan_run, "train": _plan_train, "eval": _plan_eval, "bon": _plan_bon,

@@ -113,13 +113,15 @@ def check_model_name(name: str, what: str = "reward model", *, dpo_ref: str = ""
                             "reference-free dpo-sum:/dpo-mean:)")
     from harness.models.backbones import BACKBONES
     from harness.scoring.base import REWARD_MODELS
-    from harness.scoring.names import referenced_models
+    from harness.scoring.names import kind_of, referenced_models
 
     inner = referenced_models(name) if what != "backbone" else None
     if inner is not None:  # dpo:POLICY[@REF], judge:MODEL: check the causal LMs they name
         for model in inner:
             check_model_name(model, f"{what} {name!r}: model")
         return
+    if what != "backbone" and kind_of(name) is not None:  # a plugin's KIND:NAME: its loader
+        return  # checks NAME when it loads
     known = BACKBONES.names() + ([] if what == "backbone" else REWARD_MODELS.names())
     if name in known or Path(name).exists():
         return

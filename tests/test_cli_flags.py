@@ -88,3 +88,10 @@ def test_form_is_checked_when_the_config_is_built():
 
     with pytest.raises(ConfigError, match="model.form"):
         Config().set_value("model.form", "pairwise")
+
+
+def test_augment_keeps_model_as_the_oracle_models_old_flag():
+    parser = build_parser()
+    old = config_from_args(parser.parse_args(["augment", "--out", "o", "--model", "m1"]))
+    new = config_from_args(parser.parse_args(["augment", "--out", "o", "--oracle-model", "m1"]))
+    assert old.crome.oracle_model == new.crome.oracle_model == "m1"

@@ -108,4 +108,4 @@ def test_augment_command_with_rules(tmp_path, capsys):
     assert all(r["id"].split("#")[0] in {str(i) for i in range(6)} for r in records)
     assert len(load_pairs(str(out))) == len(records)  # readable by the shared loader
     assert main(["augment", "--oracle", "nope", "--data", str(data), "--out", str(out)]) == 2
-    assert "unknown oracle" in capsys.readouterr().err
+    assert "crome.oracle: 'nope' is not one of" in capsys.readouterr().err

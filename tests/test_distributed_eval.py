@@ -139,6 +139,13 @@ if rank() == 1:
     scorer.cache.put("fp-lengths", [(k, -1.0, False) for k in [__import__(
         "harness.scoring.scorer", fromlist=["text_key"]).text_key("p", "a")]])
 scores = scorer.score_texts(["p", "p", "p"], ["a", "bb", "ccc"])
+# The other way round: only the main rank's cache holds "x" (5.0): every rank takes that value.
+other = Scorer(Lengths(), cache_dir=f"{root}/other-{rank()}")
+if rank() == 0:
+    other.cache.put("fp-lengths", [(__import__("harness.scoring.scorer", fromlist=["text_key"])
+                                    .text_key("p", "x"), 5.0, False)])
+scores += other.score_texts(["p", "p"], ["x", "yy"])
+scored = scorer.stats["scored"] + other.stats["scored"]
 refused = []
 for name, load in (("gemini:gemini-2.0-flash", None),
                    ("minilm-l6", LoadOptions(device_map="auto"))):
@@ -147,15 +154,16 @@ for name, load in (("gemini:gemini-2.0-flash", None),
     except ConfigError as err:
         refused.append(str(err).split(":")[0])
 Path(root, f"result-{rank()}.json").write_text(json.dumps(
-    {"rank": rank(), "scores": scores, "scored": scorer.stats["scored"], "refused": refused}))
+    {"rank": rank(), "scores": scores, "scored": scored, "refused": refused}))
 """
 
 
 def test_ranks_score_what_the_main_rank_found_missing_and_refuse_what_cannot_split(tmp_path):
-    """Ranks whose caches disagree still score the same texts (the main rank's choice) and
-    agree on every score; a Gemini judge and a device map are refused in several processes."""
+    """Ranks whose caches disagree (either way round) take the main rank's view: they score
+    the same texts and agree on every score; a Gemini judge and a device map are refused in
+    several processes."""
     rows = two_ranks(DIVERGE, tmp_path)
-    assert [r["scores"] for r in rows] == [[1.0, 2.0, 3.0]] * 2
-    assert [r["scored"] for r in rows] == [3, 3]
+    assert [r["scores"] for r in rows] == [[1.0, 2.0, 3.0, 5.0, 2.0]] * 2
+    assert [r["scored"] for r in rows] == [4, 4]
     assert all(r["refused"] == ["gemini", "eval.device_map='auto' spreads one model over "
                                 "every GPU"] for r in rows), rows

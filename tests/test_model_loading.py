@@ -199,3 +199,19 @@ def test_an_architecture_without_sdpa_loads_by_default(tokenizer, tmp_path):
     with pytest.raises(RegistryError, match=f"cannot load the reward model in {tmp_path}"):
         load_reward_model(str(tmp_path), precision="fp32",
                           load=LoadOptions(attn_implementation="sdpa"))
+
+
+def test_the_float32_head_comes_from_the_file_transformers_loaded(tiny_rm, tmp_path):
+    """Another weights file in the folder (an EMA copy, say) is not where the head is read
+    from: only the files transformers loads (model.safetensors, or its index's shards)."""
+    import shutil
+
+    from safetensors.torch import load_file, save_file
+
+    folder = tmp_path / "with-ema"
+    shutil.copytree(tiny_rm, folder)
+    stored = load_file(str(folder / "model.safetensors"))
+    save_file({k: torch.zeros_like(v) for k, v in stored.items()},
+              str(folder / "model_ema.safetensors"))
+    rm = load_reward_model(str(folder), precision="bf16")
+    assert torch.equal(rm.model.score.weight, stored["score.weight"])

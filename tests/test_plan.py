@@ -120,6 +120,7 @@ def test_eval_plan_counts_dpo_and_gemini_costs(tmp_path, capsys):
     ["eval", "--model", "length", "--transforms", "rot13", "--out", "o"],
     ["eval", "--model", "length", "--suite", "reword", "--transforms", "rot31", "--out", "o"],
     ["bon", "--models", "dpo:smollm2-135m", "--out", "o"],
+    ["augment", "--oracle", "bogus", "--out", "o"],
 ])
 def test_a_plan_runs_the_commands_checks_first(argv, tmp_path, capsys, monkeypatch):
     """--plan refuses what the command would refuse (exit 2, nothing printed as a plan)."""

@@ -22,6 +22,7 @@ from pathlib import Path
 import pytest
 from conftest import REPO
 
+from harness.io import read_jsonl
 from harness.registry import BUILTIN_DISTRIBUTION, Registry
 
 # Every registry, by entry-point group: (module, attribute).
@@ -233,3 +234,46 @@ def test_an_import_error_in_a_command_module_surfaces(monkeypatch):
     monkeypatch.setattr(cli, "COMMAND_MODULES", (*cli.COMMAND_MODULES, "harness.commands.nope"))
     with pytest.raises(ModuleNotFoundError, match="harness.commands.nope"):
         cli.build_parser()
+
+
+KIND_PLUGIN = '''
+"""A third-party reward-model kind: ``shortest:ANY`` prefers the shorter response."""
+from harness.scoring.base import REWARD_KINDS, LengthRewardModel
+
+
+class Shortest(LengthRewardModel):
+    def __init__(self, name):
+        super().__init__()
+        self.name, self.fingerprint = name, "shortest-v1"
+
+    def score_with_info(self, prompts, responses):
+        return [-float(len(r)) for r in responses], [False] * len(responses)
+
+
+REWARD_KINDS.add("shortest", lambda name, **settings: Shortest(name))
+'''
+
+
+def test_a_plugin_reward_model_kind_runs_through_eval(tmp_path):
+    """A package's ``KIND:NAME`` (entry point ``crome_bench.reward_kinds``) passes the checks
+    before any work and is scored like a built-in kind: the opposite of ``length``."""
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "crome_kind_plugin.py").write_text(textwrap.dedent(KIND_PLUGIN))
+    info = site / "crome_kind_plugin-0.1.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: crome-kind-plugin\n"
+                                   "Version: 0.1\n")
+    (info / "entry_points.txt").write_text("[crome_bench.reward_kinds]\n"
+                                           "shortest = crome_kind_plugin\n")
+    done = harness(["eval", "--model", "shortest:any,length", "--suite", "rewardbench",
+                    "--limit", "24", "--out", str(tmp_path / "out")], str(site), tmp_path)
+    assert done.returncode == 0, done.stdout + done.stderr
+    items = {m: read_jsonl(tmp_path / "out" / m / "rewardbench_items.jsonl")
+             for m in ("shortest_any", "length")}
+    assert len(items["length"]) == 24
+    for short, long in zip(items["shortest_any"], items["length"], strict=True):
+        assert short["chosen_score"] == -long["chosen_score"]
+    refused = harness(["eval", "--model", "shortest:any", "--out", str(tmp_path / "o2")], "",
+                      tmp_path)  # without the plugin: an unknown name, before any work
+    assert refused.returncode == 2 and "shortest:any" in refused.stderr

@@ -70,13 +70,25 @@ def print_balance(console, report: dict, title: str) -> None:
                       + "; ".join(outside) + "[/yellow]")
 
 
+def checked_config(args: argparse.Namespace):
+    """The config of a ``harness augment`` command line, its oracle and numbers checked before
+    any work; ``--plan`` runs the same checks."""
+    from crome.oracles import ORACLES
+    from harness.validate import check_choice, check_numbers
+
+    config = config_from_args(args)
+    check_choice("crome.oracle", config.crome.oracle, ORACLES.names())
+    check_numbers(config)
+    return config
+
+
 def run(args: argparse.Namespace) -> int:
     from rich.console import Console
     from rich.table import Table
 
     from harness.data.loaders import load_pairs, write_pairs
 
-    config = config_from_args(args)
+    config = checked_config(args)
     pairs = load_pairs(config.data.train, limit=args.limit)
     console = Console(highlight=False)
     if args.method == "rrm":

@@ -105,7 +105,8 @@ def restore_head(model: torch.nn.Module, files: list[str]) -> bool:
     Why: a model loaded directly in bf16 has a head rounded to bf16, and ``cast_keeping_head``
     can only upcast what it is given. Our checkpoints (and most RMs) store the head in float32,
     so it is read again from the file: the head then holds exactly the stored weights. A head
-    the files do not hold (an untrained backbone's new head) stays as loaded.
+    the files do not hold (an untrained backbone's new head), or hold with other values than
+    were loaded, stays as loaded.
     """
     from safetensors import safe_open
 
@@ -118,7 +119,9 @@ def restore_head(model: torch.nn.Module, files: list[str]) -> bool:
         with safe_open(path, framework="pt") as f:
             stored.update({key[len(prefix):]: f.get_tensor(key) for key in f.keys()
                            if key.startswith(prefix)})
-    if set(stored) != set(head.state_dict()):
+    current = head.state_dict()
+    if set(stored) != set(current) or not all(  # the very tensors loaded, only rounded
+            torch.equal(stored[k].to(current[k].dtype), current[k]) for k in current):
         return False
     head.float()
     head.load_state_dict({k: v.float() for k, v in stored.items()})

@@ -12,6 +12,21 @@ from harness.registry import RegistryError
 DPO_KINDS = ("dpo", "dpo-sum", "dpo-mean")
 JUDGE_PREFIX = "judge:"  # judge:MODEL, a local chat model as a pairwise judge
 GEMINI_PREFIX = "gemini:"  # gemini:MODEL, Gemini as a pairwise judge (no local model)
+# The kinds this package registers in harness.scoring.base.REWARD_KINDS (plugins add others).
+BUILTIN_KINDS = (*DPO_KINDS, JUDGE_PREFIX.rstrip(":"), GEMINI_PREFIX.rstrip(":"))
+
+
+def kind_of(name: str) -> str | None:
+    """``"judge:M"`` -> ``"judge"``: the kind a ``KIND:NAME`` reward-model name asks for, when
+    it is a built-in kind or one a plugin registered; None for every other name."""
+    kind, sep, _ = name.partition(":")
+    if not sep or not kind:
+        return None
+    if kind in BUILTIN_KINDS:
+        return kind
+    from harness.scoring.base import REWARD_KINDS
+
+    return kind if kind in REWARD_KINDS else None
 
 
 def split_dpo_spec(name: str) -> tuple[str, str, str | None] | None:

@@ -31,7 +31,7 @@ from harness.registry import RegistryError
 from harness.scoring.base import REWARD_KINDS, REWARD_MODELS, RewardModel
 from harness.scoring.encoding import TEMPLATE_VERSION, encode_many
 from harness.scoring.forward import cast_keeping_head, restore_head, rewards
-from harness.scoring.names import GEMINI_PREFIX
+from harness.scoring.names import GEMINI_PREFIX, kind_of
 
 FORMS = typing.get_args(Form)
 PRECISIONS = typing.get_args(Precision)
@@ -99,10 +99,14 @@ def checkpoint_files(name: str) -> list[str]:
             from huggingface_hub import snapshot_download
 
             path = Path(snapshot_download(name, local_files_only=True,
-                                          allow_patterns=["*.safetensors"]))
+                                          allow_patterns=["model*.safetensors*"]))
         except Exception:  # noqa: BLE001 - not cached as a snapshot: nothing to read
             return []
-    return sorted(str(p) for p in path.glob("*.safetensors"))
+    index = path / "model.safetensors.index.json"
+    if index.exists():  # a sharded checkpoint: the files its index names
+        return sorted({str(path / f) for f in json.loads(index.read_text())["weight_map"].values()})
+    single = path / "model.safetensors"  # the file transformers loads (not an EMA or adapter)
+    return [str(single)] if single.exists() else []
 
 
 def placed(model: torch.nn.Module) -> bool:
@@ -327,8 +331,9 @@ def load_reward_model(name: str, *, max_length: int | None = None,
     device = torch.device(device) if device else default_device()
     dtype = resolve_dtype(precision, device)
     load = dataclasses.replace(load or LoadOptions(), dtype=dtype)
-    kind, sep, _ = name.partition(":")
-    if sep and kind in REWARD_KINDS:  # dpo:, judge:, gemini: and plugin kinds
+    kind = kind_of(name)
+    if kind is not None:  # dpo:, judge:, gemini:, plugin kinds (``get`` says when the installed
+        # package metadata lacks a built-in kind: reinstall)
         return REWARD_KINDS.get(kind)(name, device=device, dtype=dtype, options=load,
                                       max_length=max_length, batch_tokens=batch_tokens,
                                       dpo_ref=dpo_ref, dpo_beta=dpo_beta,

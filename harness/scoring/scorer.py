@@ -105,14 +105,11 @@ class Scorer:
             first.setdefault(k, i)
         fingerprint = self.rm.fingerprint
         known = self.cache.get(fingerprint, list(first)) if self.cache else {}
-        # In several processes every rank scores what the main rank found missing: another job
-        # sharing the cache may write between two ranks' reads. A text the main rank found
-        # cached is cached for good, so a rank that missed it reads it again.
-        missing = from_main([k for k in first if k not in known])
-        absent = set(missing)
-        late = [k for k in first if k not in known and k not in absent]
-        if late and self.cache:
-            known.update(self.cache.get(fingerprint, late))
+        # In several processes every rank takes the main rank's view of the cache (what it
+        # found, and so what is missing): another job may write the cache between two ranks'
+        # reads, and ranks on several machines may not share one cache file at all.
+        known = from_main(known)
+        missing = [k for k in first if k not in known]
         self.stats["cached"] += len(first) - len(missing)
         idx = [first[k] for k in missing]
         # Launched in several processes, each scores its share and all get every score.
