@@ -56,6 +56,7 @@ class Registry(Generic[T]):
         self._plugins_loaded = group is None
         self._loading: str | None = None  # origin of the plugin being imported, if any
         self._builtins_declared = group is None
+        self._clash: RegistryError | None = None  # a plugin reusing a taken name, re-raised
         self._lock = threading.RLock()
 
     def register(self, name: str | None = None, *, origin: str | None = None
@@ -87,6 +88,8 @@ class Registry(Generic[T]):
     def _load_plugins(self) -> None:
         with self._lock:
             if self._plugins_loaded:
+                if self._clash is not None:  # every read says so, not only the first
+                    raise self._clash
                 return
             self._plugins_loaded = True
             found = list(entry_points(group=self.group))
@@ -100,15 +103,18 @@ class Registry(Generic[T]):
                 self._loading = f"plugin {ep.value}"
                 try:
                     loaded = ep.load()
-                except RegistryError:  # a name clash is the plugin author's to fix: refused
-                    raise
+                    self._load(ep, loaded, origin=f"plugin {ep.value}")
+                except RegistryError as err:  # a name clash is the plugin author's to fix:
+                    self._clash = self._clash or err  # refused, after the others load
+                    continue
                 except Exception as err:  # a broken plugin must not take the others down
                     warnings.warn(f"skipped {self.kind} plugin {ep.name!r} ({ep.value}): "
                                   f"{type(err).__name__}: {err}", RuntimeWarning, stacklevel=3)
                     continue
                 finally:
                     self._loading = None
-                self._load(ep, loaded, origin=f"plugin {ep.value}")
+            if self._clash is not None:
+                raise self._clash
 
     def _load(self, ep: EntryPoint, loaded: object, origin: str | None = None) -> None:
         """An entry point names a module (importing it ran its registrations) or the object

@@ -270,6 +270,26 @@ def test_plugin_clashing_with_a_builtin_is_refused(tmp_path):
     assert "Traceback" not in listed.stderr
 
 
+def test_a_clash_is_refused_on_every_read_not_only_the_first(tmp_path):
+    """A registry whose plugin clashes keeps saying so: it is never left half-loaded and
+    quietly usable after the first error."""
+    site = make_plugin(tmp_path / "site", "[crome_bench.transforms]\n"
+                                          "add_quotes = crome_shout_plugin:WHISPER\n")
+    code = ("from transforms import TRANSFORMS\n"
+            "for _ in range(2):\n"
+            "    try:\n"
+            "        TRANSFORMS.names()\n"
+            "        print('usable')\n"
+            "    except Exception as err:\n"
+            "        print('refused', err)\n")
+    env = {**os.environ, "PYTHONPATH": site}
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          cwd=REPO, env=env, timeout=120)
+    lines = done.stdout.splitlines()
+    assert len(lines) == 2 and all(line.startswith("refused") and "'add_quotes'" in line
+                                   for line in lines), done.stdout + done.stderr
+
+
 def test_a_broken_plugin_is_skipped_with_a_warning_naming_it(tmp_path):
     site = make_plugin(tmp_path / "site", "[crome_bench.transforms]\n"
                                           "shout = crome_shout_plugin\n"
