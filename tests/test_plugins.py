@@ -73,13 +73,14 @@ WINS = Suite("wins", "how often the chosen response scores higher", _run, "data.
 '''
 
 
-def make_distribution(root: Path, entry_points: str) -> str:
-    """``crome_demo_plugin`` and its ``.dist-info`` under ``root``; returns the folder."""
+def make_distribution(root: Path, entry_points: str, module: str = "crome_demo_plugin",
+                      source: str = PLUGIN) -> str:
+    """A plugin ``module`` (``source``) and its ``.dist-info`` under ``root``; the folder."""
     root.mkdir(parents=True)
-    (root / "crome_demo_plugin.py").write_text(textwrap.dedent(PLUGIN))
-    info = root / "crome_demo_plugin-0.1.dist-info"
+    (root / f"{module}.py").write_text(textwrap.dedent(source))
+    info = root / f"{module}-0.1.dist-info"
     info.mkdir()
-    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: crome-demo-plugin\n"
+    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {module.replace('_', '-')}\n"
                                    "Version: 0.1\n")
     (info / "entry_points.txt").write_text(textwrap.dedent(entry_points))
     return str(root)
@@ -257,17 +258,10 @@ REWARD_KINDS.add("shortest", lambda name, **settings: Shortest(name))
 def test_a_plugin_reward_model_kind_runs_through_eval(tmp_path):
     """A package's ``KIND:NAME`` (entry point ``crome_bench.reward_kinds``) passes the checks
     before any work and is scored like a built-in kind: the opposite of ``length``."""
-    site = tmp_path / "site"
-    site.mkdir()
-    (site / "crome_kind_plugin.py").write_text(textwrap.dedent(KIND_PLUGIN))
-    info = site / "crome_kind_plugin-0.1.dist-info"
-    info.mkdir()
-    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: crome-kind-plugin\n"
-                                   "Version: 0.1\n")
-    (info / "entry_points.txt").write_text("[crome_bench.reward_kinds]\n"
-                                           "shortest = crome_kind_plugin\n")
+    site = make_distribution(tmp_path / "site", "[crome_bench.reward_kinds]\n"
+                             "shortest = crome_kind_plugin\n", "crome_kind_plugin", KIND_PLUGIN)
     done = harness(["eval", "--model", "shortest:any,length", "--suite", "rewardbench",
-                    "--limit", "24", "--out", str(tmp_path / "out")], str(site), tmp_path)
+                    "--limit", "24", "--out", str(tmp_path / "out")], site, tmp_path)
     assert done.returncode == 0, done.stdout + done.stderr
     items = {m: read_jsonl(tmp_path / "out" / m / "rewardbench_items.jsonl")
              for m in ("shortest_any", "length")}
