@@ -47,44 +47,49 @@ def _check_range(key: str, value: float | int | None, low: float | None = None,
         raise ConfigError(f"{key}: {value!r} must be <= {high:g}")
 
 
+# (key, low, high, above): the meaningful range of each numeric setting; ``above``: the low
+# bound itself is refused (a learning rate of 0).
+RANGES: tuple[tuple[str, float | None, float | None, bool], ...] = (
+    ("train.lr", 0.0, None, True),
+    ("train.epochs", 0.0, None, True),
+    ("train.batch_size", 1, None, False),
+    ("train.weight_decay", 0.0, None, False),
+    ("train.warmup_ratio", 0.0, 1.0, False),
+    ("train.tie_weight", 0.0, None, False),
+    ("train.margin", None, None, False),
+    ("train.center_rewards", 0.0, None, False),
+    ("train.max_pairs", 1, None, False),
+    ("train.save_every", 1, None, False),
+    ("train.max_grad_norm", 0.0, None, False),
+    ("model.max_length", 1, None, False),
+    ("data.heldout_size", 0, None, False),
+    ("data.limit", 1, None, False),
+    ("crome.neutrals_per_pair", 0.0, None, False),
+    ("crome.rubrics_per_pair", 1, None, False),
+    ("crome.concurrency", 1, None, False),
+    ("crome.requests_per_minute", 0.0, None, True),
+    ("crome.retries", 0, None, False),
+    ("crome.timeout_s", 0.0, None, True),
+    ("crome.max_failure_rate", 0.0, 1.0, False),
+    ("crome.breaker_errors", 1, None, False),
+    ("crome.filter_threshold", 0.0, 1.0, False),
+    ("rrm.filter_threshold", 0.0, 1.0, False),
+    ("rrm.borrowed_per_pair", 0, None, False),
+    ("rrm.tie_ratio", 0.0, None, False),
+    ("bon.n_max", 1, None, False),
+    ("bon.limit", 0, None, False),
+    ("bon.temperature", 0.0, None, False),
+    ("bon.max_new_tokens", 1, None, False),
+    ("bon.top_p", 0.0, 1.0, True),
+    ("bon.batch_size", 1, None, False),
+    ("eval.bootstrap", 0, None, False),
+)
+
+
 def check_numbers(config: Config) -> None:
     """Numeric settings inside their meaningful ranges (NaN and infinities refused)."""
-    t, c, d, m = config.train, config.crome, config.data, config.model
-    for key, value, low, high, above in (
-            ("train.lr", t.lr, 0.0, None, True),
-            ("train.epochs", t.epochs, 0.0, None, True),
-            ("train.batch_size", t.batch_size, 1, None, False),
-            ("train.weight_decay", t.weight_decay, 0.0, None, False),
-            ("train.warmup_ratio", t.warmup_ratio, 0.0, 1.0, False),
-            ("train.tie_weight", t.tie_weight, 0.0, None, False),
-            ("train.margin", t.margin, None, None, False),
-            ("train.center_rewards", t.center_rewards, 0.0, None, False),
-            ("train.max_pairs", t.max_pairs, 1, None, False),
-            ("train.save_every", t.save_every, 1, None, False),
-            ("train.max_grad_norm", t.max_grad_norm, 0.0, None, False),
-            ("model.max_length", m.max_length, 1, None, False),
-            ("data.heldout_size", d.heldout_size, 0, None, False),
-            ("data.limit", d.limit, 1, None, False),
-            ("crome.neutrals_per_pair", c.neutrals_per_pair, 0.0, None, False),
-            ("crome.rubrics_per_pair", c.rubrics_per_pair, 1, None, False),
-            ("crome.concurrency", c.concurrency, 1, None, False),
-            ("crome.requests_per_minute", c.requests_per_minute, 0.0, None, True),
-            ("crome.retries", c.retries, 0, None, False),
-            ("crome.timeout_s", c.timeout_s, 0.0, None, True),
-            ("crome.max_failure_rate", c.max_failure_rate, 0.0, 1.0, False),
-            ("crome.breaker_errors", c.breaker_errors, 1, None, False),
-            ("crome.filter_threshold", c.filter_threshold, 0.0, 1.0, False),
-            ("rrm.filter_threshold", config.rrm.filter_threshold, 0.0, 1.0, False),
-            ("rrm.borrowed_per_pair", config.rrm.borrowed_per_pair, 0, None, False),
-            ("rrm.tie_ratio", config.rrm.tie_ratio, 0.0, None, False),
-            ("bon.n_max", config.bon.n_max, 1, None, False),
-            ("bon.limit", config.bon.limit, 0, None, False),
-            ("bon.temperature", config.bon.temperature, 0.0, None, False),
-            ("bon.max_new_tokens", config.bon.max_new_tokens, 1, None, False),
-            ("bon.top_p", config.bon.top_p, 0.0, 1.0, True),
-            ("bon.batch_size", config.bon.batch_size, 1, None, False),
-            ("eval.bootstrap", config.eval.bootstrap, 0, None, False)):
-        _check_range(key, value, low, high, above=above)
+    for key, low, high, above in RANGES:
+        _check_range(key, config.get_value(key), low, high, above=above)
 
 
 def check_transforms(names: list[str]) -> None:
