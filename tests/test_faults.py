@@ -104,16 +104,23 @@ def test_dead_gemini_endpoint_fails_augment_in_seconds(tmp_path, gemini_key, mon
     assert not out.exists()
 
 
-def test_gemini_answering_only_500_trips_the_breaker(tmp_path, gemini_key, monkeypatch, capsys):
-    """Repro 1 with a live server that fails every call: the breaker opens after
-    crome.breaker_errors errors, not after every request's retries."""
-    with FakeGemini(["500"] * 10_000) as server:
+def _augment_against(fault: str, setting: str, tmp_path, monkeypatch, capsys
+                     ) -> tuple[int, str, int]:
+    """(exit code, stderr, server calls) of ``augment --oracle gemini`` on 40 prompts against
+    a stand-in that answers every call with ``fault``, with one ``--set``."""
+    with FakeGemini([fault] * 10_000) as server:
         monkeypatch.setenv("GOOGLE_GEMINI_BASE_URL", server.url)
         code, err = _cli(["augment", "--oracle", "gemini", "--data", str(_file(tmp_path, 40)),
                           "--out", str(tmp_path / "a.jsonl"), "--no-progress",
-                          "--cache", str(tmp_path / "c.sqlite"),
-                          "--set", "crome.breaker_errors=6"], capsys)
-        calls = server.calls
+                          "--cache", str(tmp_path / "c.sqlite"), "--set", setting], capsys)
+        return code, err, server.calls
+
+
+def test_gemini_answering_only_500_trips_the_breaker(tmp_path, gemini_key, monkeypatch, capsys):
+    """Repro 1 with a live server that fails every call: the breaker opens after
+    crome.breaker_errors errors, not after every request's retries."""
+    code, err, calls = _augment_against("500", "crome.breaker_errors=6", tmp_path, monkeypatch,
+                                        capsys)
     assert code == 1 and "6 calls in a row" in err
     # 40 prompts with 6 tries each would be 240 calls; the breaker stops it near 6 (the
     # calls already in flight when it opens finish).
@@ -125,13 +132,8 @@ def test_a_blackholed_endpoint_stops_after_one_round_of_timeouts(tmp_path, gemin
     """An endpoint that never answers: each call waits its full crome.timeout_s, so a timeout
     weighs 3 in the breaker's streak and the first round of timeouts (4 concurrent calls) opens
     it, where 12 plain errors would take three rounds of timeouts."""
-    with FakeGemini(["timeout"] * 10_000) as server:
-        monkeypatch.setenv("GOOGLE_GEMINI_BASE_URL", server.url)
-        code, err = _cli(["augment", "--oracle", "gemini", "--data", str(_file(tmp_path, 40)),
-                          "--out", str(tmp_path / "a.jsonl"), "--no-progress",
-                          "--cache", str(tmp_path / "c.sqlite"),
-                          "--set", "crome.timeout_s=0.5"], capsys)
-        calls = server.calls
+    code, err, calls = _augment_against("timeout", "crome.timeout_s=0.5", tmp_path, monkeypatch,
+                                        capsys)
     assert code == 1 and "calls in a row failed" in err and "Timeout" in err, err
     assert calls < 12, calls
 
