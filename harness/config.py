@@ -19,6 +19,7 @@ from typing import Any
 import tomllib
 
 from harness.io import canonical_json, sha256_of
+from harness.registry import did_you_mean
 
 # Weights/arithmetic for scoring and training; resolved per device by
 # ``harness.scoring.reward_model.resolve_dtype``.
@@ -55,11 +56,8 @@ REMOVED = {"crome.tie_weight": "use train.tie_weight, the one lambda on the tie 
 def _unknown_field(key: str) -> ConfigError:
     if key in REMOVED:
         return ConfigError(f"config field {key!r} was removed: {REMOVED[key]}")
-    import difflib
-
-    close = difflib.get_close_matches(key, field_keys(), n=3, cutoff=0.6)
-    hint = f"; did you mean {', '.join(map(repr, close))}?" if close else ""
-    return ConfigError(f"unknown config field {key!r}{hint}")
+    return ConfigError(f"unknown config field {key!r}"
+                       f"{did_you_mean(key, field_keys(), cutoff=0.6)}")
 
 
 def field_keys(cls: type | None = None, prefix: str = "") -> list[str]:
@@ -362,11 +360,8 @@ class Config:
         target: Any = self
         for part in parents:
             if not dataclasses.is_dataclass(target) or part not in _field_names(target):
-                import difflib
-
-                close = difflib.get_close_matches(key, field_keys(), n=3, cutoff=0.6)
-                hint = f"; did you mean {', '.join(map(repr, close))}?" if close else ""
-                raise ConfigError(f"unknown config section {key!r}{hint}")
+                raise ConfigError(f"unknown config section {key!r}"
+                                  f"{did_you_mean(key, field_keys(), cutoff=0.6)}")
             target = getattr(target, part)
         if not dataclasses.is_dataclass(target) or leaf not in _field_names(target):
             raise _unknown_field(key)

@@ -25,6 +25,13 @@ from typing import Generic, TypeVar
 
 T = TypeVar("T")
 
+
+def did_you_mean(name: str, known: list[str], cutoff: float = 0.5) -> str:
+    """``"; did you mean 'a', 'b'?"`` with the closest known names, or "" when none is close:
+    the hint every unknown-name error in the harness ends with."""
+    close = difflib.get_close_matches(name, known, n=3, cutoff=cutoff)
+    return f"; did you mean {', '.join(map(repr, close))}?" if close else ""
+
 BUILTIN_DISTRIBUTION = "crome-bench"  # entry points of this distribution are the built-ins
 
 
@@ -127,8 +134,7 @@ class Registry(Generic[T]):
         try:
             return self._items[name]
         except KeyError:
-            close = difflib.get_close_matches(name, list(self._items), n=3, cutoff=0.5)
-            hint = f"; did you mean {', '.join(map(repr, close))}?" if close else ""
+            hint = did_you_mean(name, list(self._items))
             if not self._builtins_declared:
                 hint += (f"; no {self.group} entry points of {BUILTIN_DISTRIBUTION} were found: "
                          "install the package (pip install -e .)")

@@ -10,7 +10,6 @@ held-out split leaves pairs to train on.
 from __future__ import annotations
 
 import contextvars
-import difflib
 import math
 import os
 import re
@@ -18,15 +17,10 @@ import sys
 from pathlib import Path
 
 from harness.config import Config, ConfigError
-from harness.registry import RegistryError
+from harness.registry import RegistryError, did_you_mean
 
 # A Hugging Face Hub id: NAME or OWNER/NAME, letters, digits, '-', '_' and '.'.
 HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
-
-
-def did_you_mean(name: str, known: list[str]) -> str:
-    close = difflib.get_close_matches(name, known, n=3, cutoff=0.5)
-    return f"; did you mean {', '.join(map(repr, close))}?" if close else ""
 
 
 def check_choice(key: str, value: str, known: list[str]) -> None:

@@ -13,7 +13,6 @@ It keys the score cache, so a changed model, tokenizer or template never reuses 
 from __future__ import annotations
 
 import dataclasses
-import difflib
 import hashlib
 import json
 import typing
@@ -27,7 +26,7 @@ import torch
 from harness.config import Config, ConfigError, Form, Precision
 from harness.gemini import GeminiSettings
 from harness.models.backbones import LoadOptions
-from harness.registry import RegistryError
+from harness.registry import RegistryError, did_you_mean
 from harness.scoring.base import REWARD_KINDS, REWARD_MODELS, RewardModel
 from harness.scoring.encoding import TEMPLATE_VERSION, encode_many
 from harness.scoring.forward import cast_keeping_head, restore_head, rewards
@@ -242,8 +241,7 @@ def _unknown(name: str, err: Exception) -> RegistryError:
     from harness.models.backbones import BACKBONES
 
     known = sorted({*REWARD_MODELS.names(), *BACKBONES.names()})
-    close = difflib.get_close_matches(name, known, n=3, cutoff=0.5)
-    hint = f"; did you mean {', '.join(map(repr, close))}?" if close else ""
+    hint = did_you_mean(name, known)
     first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
     return RegistryError(f"cannot load reward model {name!r}{hint} (not one of "
                          f"{', '.join(known)}, not a model directory, and loading it as a Hub "
