@@ -123,7 +123,7 @@ from harness.config import ConfigError
 from harness.distributed import rank
 from harness.models.backbones import LoadOptions
 from harness.scoring.reward_model import load_reward_model
-from harness.scoring.scorer import Scorer
+from harness.scoring.scorer import Scorer, text_key
 
 class Lengths:  # a reward model: the length of the response
     name, fingerprint = "lengths", "fp-lengths"
@@ -136,14 +136,12 @@ root = sys.argv[1]
 # as when another job writes the shared cache between the two ranks' reads.
 scorer = Scorer(Lengths(), cache_dir=f"{root}/cache-{rank()}")
 if rank() == 1:
-    scorer.cache.put("fp-lengths", [(k, -1.0, False) for k in [__import__(
-        "harness.scoring.scorer", fromlist=["text_key"]).text_key("p", "a")]])
+    scorer.cache.put("fp-lengths", [(text_key("p", "a"), -1.0, False)])
 scores = scorer.score_texts(["p", "p", "p"], ["a", "bb", "ccc"])
 # The other way round: only the main rank's cache holds "x" (5.0): every rank takes that value.
 other = Scorer(Lengths(), cache_dir=f"{root}/other-{rank()}")
 if rank() == 0:
-    other.cache.put("fp-lengths", [(__import__("harness.scoring.scorer", fromlist=["text_key"])
-                                    .text_key("p", "x"), 5.0, False)])
+    other.cache.put("fp-lengths", [(text_key("p", "x"), 5.0, False)])
 scores += other.score_texts(["p", "p"], ["x", "yy"])
 scored = scorer.stats["scored"] + other.stats["scored"]
 refused = []
