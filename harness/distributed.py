@@ -72,6 +72,14 @@ def device() -> Any | None:
     return _state().device if world_size() > 1 else None
 
 
+def default_device() -> Any:
+    """Where a model goes by default: this rank's device when launched in several processes,
+    else the GPU when there is one, else the CPU (every model loader reads it)."""
+    import torch
+
+    return device() or torch.device("cuda" if torch.cuda.is_available() else "cpu")
+
+
 def share_work(items: Sequence[T], work: Callable[[list[T]], list[Any]]) -> list[Any]:
     """``work(items)`` with the items split across processes: rank r does items r, r+W, ...
     (interleaved, so ranks get similar lengths when the items are sorted), and every rank gets

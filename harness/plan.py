@@ -18,6 +18,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from harness.config import Config, ConfigError
+from harness.validate import is_local
 
 PAID_ORACLES = {"gemini": "Gemini API calls, paid"}
 # the suites whose sizes the plan knows (importing the suite registry would load torch)
@@ -51,11 +52,6 @@ def planning(plan: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Na
             PLANNING.reset(token)
 
     return run
-
-
-def is_local(source: str) -> bool:
-    return source.startswith("embedded:") or Path(source.partition(":")[0]).exists() \
-        or Path(source).exists()
 
 
 def records(source: str) -> int | None:

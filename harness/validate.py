@@ -222,9 +222,11 @@ def data_key(suite: str) -> str:
 
 
 def is_local(source: str) -> bool:
-    """Embedded data or a path on this machine (a Hub id is left to the loader)."""
+    """Embedded data or a path on this machine, possibly with a ``:split`` after it (a Hub id
+    is left to the loader)."""
     path = Path(source)
     return (source.startswith(("embedded:", "./", "../", "/")) or path.exists()
+            or Path(source.partition(":")[0]).exists()
             or path.suffix.lower() in (".jsonl", ".json", ".parquet", ".ndjson"))
 
 

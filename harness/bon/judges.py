@@ -205,8 +205,9 @@ class WildGuardJudge(Judge):
                  max_new_tokens: int = 32, device: str | None = None):
         import torch
 
+        from harness.distributed import default_device
         from harness.models.backbones import LoadOptions
-        from harness.models.chat import chat_model, default_device
+        from harness.models.chat import chat_model
 
         self.name = "wildguard"
         self.model_name = model

@@ -75,8 +75,9 @@ class TransformersPolicy(Policy):
     def __init__(self, model: str, *, batch_size: int = 16, device: str | None = None):
         import torch
 
+        from harness.distributed import default_device
         from harness.models.backbones import LoadOptions
-        from harness.models.chat import chat_model, default_device
+        from harness.models.chat import chat_model
 
         self.name = model
         self.batch_size = batch_size

@@ -248,13 +248,6 @@ _SHARED: weakref.WeakValueDictionary[tuple, ChatLM] = weakref.WeakValueDictionar
 _LOADING = threading.Lock()
 
 
-def default_device() -> str:
-    """The GPU when there is one, else the CPU."""
-    import torch
-
-    return "cuda" if torch.cuda.is_available() else "cpu"
-
-
 def chat_model(name: str, *, device: str | torch.device | None = None,
                options: LoadOptions | None = None) -> ChatLM:
     """A registered backbone (``smollm2-135m``), a local folder (a ``harness train`` output
@@ -265,6 +258,8 @@ def chat_model(name: str, *, device: str | torch.device | None = None,
     import torch
 
     options = options or LoadOptions()
+    from harness.distributed import default_device
+
     device = torch.device(device or default_device())
     key = (name, options, str(device))
     with _LOADING:

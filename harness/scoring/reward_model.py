@@ -24,6 +24,7 @@ from typing import Any
 import torch
 
 from harness.config import Config, ConfigError, Form, Precision
+from harness.distributed import default_device
 from harness.gemini import GeminiSettings
 from harness.models.backbones import LoadOptions
 from harness.registry import RegistryError, did_you_mean
@@ -112,13 +113,6 @@ def placed(model: torch.nn.Module) -> bool:
     """Whether transformers placed the model by a device map (``LoadOptions.device_map``); it
     then stays where it was put (over several devices, accelerate's hooks move activations)."""
     return bool(getattr(model, "hf_device_map", None) or getattr(model, "crome_placed", False))
-
-
-def default_device() -> torch.device:
-    """This rank's device when launched in several processes; else the GPU when there is one."""
-    from harness.distributed import device
-
-    return device() or torch.device("cuda" if torch.cuda.is_available() else "cpu")
 
 
 def resolve_dtype(precision: str, device: torch.device) -> torch.dtype:
