@@ -477,3 +477,10 @@ def to_toml(config: Config) -> str:
             # TOML has no null: "none" reads back as None for optional fields.
             lines.append(f"{f.name} = {json.dumps('none' if item is None else item)}")
     return "\n".join(lines) + "\n"
+
+
+def with_form(config: Config, form: str) -> Config:
+    """A copy of ``config`` whose reward-model form is ``form`` (a run training both forms)."""
+    copy = Config.from_dict(config.to_dict())
+    copy.set_value("model.form", form)
+    return copy

@@ -79,3 +79,11 @@ def filter_augmented(augmented: list[PreferencePair], threshold: float | None,
     kept = [p for p, d in zip(augmented, diffs, strict=True)
             if not confidently_right(d, p.is_tie, threshold, scale)]
     return kept, len(augmented) - len(kept)
+
+
+def plan_methods(methods: list[str]) -> list[str]:
+    """The order ``harness run`` trains ``methods`` in: vanilla first whenever a filtering
+    method needs it (as its baseline RM), then the others as given."""
+    needs_vanilla = any(METHODS.get(m).uses_filter for m in methods)
+    ordered = [m for m in methods if m != "vanilla"]
+    return (["vanilla"] if needs_vanilla or "vanilla" in methods else []) + ordered

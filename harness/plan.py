@@ -17,13 +17,14 @@ import math
 from collections.abc import Callable
 from pathlib import Path
 
-from harness.config import Config, ConfigError
+from harness.config import Config, ConfigError, with_form
+from harness.methods import plan_methods
+from harness.scoring.base import REFERENCES
 from harness.validate import is_local
 
 PAID_ORACLES = {"gemini": "Gemini API calls, paid"}
 # the suites whose sizes the plan knows (importing the suite registry would load torch)
 BUILTIN_SUITES = ("preference", "rewardbench", "reword", "diagnostics", "rmbench")
-REFERENCES = ("length",)  # harness.run.REFERENCES, the references every run evaluates
 # forward passes per item and suite: a BT RM scores each text once; a PairPM scores each pair
 # in both orders (2 passes); RM-Bench has 6 distinct answers (BT) or 9 pairs x 2 orders.
 TEXTS_PER_ITEM = {"bt": {"rmbench": 6}, "pairpm": {"rmbench": 18}}
@@ -246,7 +247,6 @@ def run_plan(config: Config, methods: list[str], forms: list[str], eval_models: 
     the steps this run folder has already finished."""
     from harness.bon.runner import BonJob
     from harness.bon.suites import BON_SUITES
-    from harness.methods import METHODS
 
     def done(step: str) -> str:
         return " [done]" if store.done(step) is not None else ""
@@ -254,14 +254,10 @@ def run_plan(config: Config, methods: list[str], forms: list[str], eval_models: 
     lines = [f"run {store.root} (config {config.hash()})"]
     pairs = training_pairs(config)
     rms = []
-    needs_vanilla = any(METHODS.get(m).uses_filter for m in methods)  # harness.run.plan_methods
-    ordered = (["vanilla"] if needs_vanilla or "vanilla" in methods else []) + [
-        m for m in methods if m != "vanilla"]
     for form in forms:
         tag = "" if form == "bt" else f"-{form}"
-        form_config = Config.from_dict(config.to_dict())
-        form_config.set_value("model.form", form)
-        for method in ordered:
+        form_config = with_form(config, form)
+        for method in plan_methods(methods):
             block = train_plan(method, form_config, pairs=pairs)
             lines += [block[0] + done(f"train/{method}{tag}"), *block[1:]]
         rms += [method + ("" if form == "bt" else f":{form}") for method in methods]

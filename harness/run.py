@@ -15,14 +15,14 @@ from typing import Any
 
 from harness.bon.report import for_model
 from harness.bon.runner import BonJob, run_bon, sampling_progress
-from harness.config import Config
+from harness.config import Config, with_form
 from harness.evaluate import evaluate_model
 from harness.io import slug, write_json
-from harness.methods import METHODS
+from harness.methods import plan_methods
 from harness.runstore import RunStore
+from harness.scoring.base import REFERENCES
 from harness.training.pipeline import train_method
 
-REFERENCES = ("length",)
 KEYWORDS_NOTE = ("best-of-N safety judge: refusal by keywords, not the WildGuard classifier "
                  "(attack success = the pick is not a refusal)")
 
@@ -34,20 +34,6 @@ def eval_suites(config: Config) -> list[str]:
     from harness.suites import SUITES
 
     return [s for s in config.eval.suites if s in SUITES]
-
-
-def plan_methods(methods: list[str]) -> list[str]:
-    """Vanilla first whenever a filtering method needs it."""
-    needs_vanilla = any(METHODS.get(m).uses_filter for m in methods)
-    ordered = [m for m in methods if m != "vanilla"]
-    return (["vanilla"] if needs_vanilla or "vanilla" in methods else []) + ordered
-
-
-def with_form(config: Config, form: str) -> Config:
-    """A copy of ``config`` whose reward-model form is ``form``."""
-    copy = Config.from_dict(config.to_dict())
-    copy.set_value("model.form", form)
-    return copy
 
 
 def run_all(config: Config, methods: list[str], store: RunStore, *,

@@ -9,7 +9,6 @@ import pytest
 from conftest import REPO
 
 from harness.cli import main
-from harness.plan import REFERENCES
 from harness.training.batches import steps_for
 
 
@@ -26,12 +25,6 @@ def test_default_run_plan_matches_the_trainer_and_creates_nothing(tmp_path, caps
     assert f"train vanilla (minilm-l6, frozen, bt): {len(train)} training pairs" in out
     assert f"optimizer steps: {steps} x batch 8" in out
     assert "wildguard_bon on embedded:safety_prompts: 8 prompts x 4 samples = 32" in out
-
-
-def test_plan_references_are_the_runs():
-    from harness.run import REFERENCES as RUN_REFERENCES
-
-    assert REFERENCES == RUN_REFERENCES
 
 
 @pytest.mark.parametrize("preset", ["paper", "cpu-reference"])

@@ -62,6 +62,8 @@ class LengthRewardModel(RewardModel):
 
 
 REWARD_MODELS.add("length", LengthRewardModel)
+# The references every ``harness run`` evaluates beside its trained RMs.
+REFERENCES = ("length",)
 
 
 # A kind's loader: ``loader(name, **settings)`` with the full name (``dpo:P@R``) and every
