@@ -23,8 +23,6 @@ from harness.scoring.base import REFERENCES
 from harness.validate import is_local
 
 PAID_ORACLES = {"gemini": "Gemini API calls, paid"}
-# the suites whose sizes the plan knows (importing the suite registry would load torch)
-BUILTIN_SUITES = ("preference", "rewardbench", "reword", "diagnostics", "rmbench")
 # forward passes per item and suite: a BT RM scores each text once; a PairPM scores each pair
 # in both orders (2 passes); RM-Bench has 6 distinct answers (BT) or 9 pairs x 2 orders.
 TEXTS_PER_ITEM = {"bt": {"rmbench": 6}, "pairpm": {"rmbench": 18}}
@@ -187,6 +185,8 @@ def eval_plan(models: list[str], suites: list[str], config: Config,
               sources: dict[str, str] | None = None, limit: int | None = None,
               forms: dict[str, str] | None = None) -> list[str]:
     """Per suite: items and forward passes for each RM (before the score cache)."""
+    from harness.suites import SUITES
+
     sources = sources or {}
     lines = [f"evaluate {len(models)} RM(s): {', '.join(models)}"]
     for suite in suites:
@@ -201,7 +201,7 @@ def eval_plan(models: list[str], suites: list[str], config: Config,
             lines.append(f"  diagnostics on {source}: reuses rewardbench's scores (one "
                          "tokenizer pass)")
             continue
-        elif suite in BUILTIN_SUITES:
+        elif SUITES.origin(suite) == "builtin":  # a plugin suite's cost is its own
             factor, what = None, "prompts (9 style pairs each)" if suite == "rmbench" else "pairs"
         else:
             lines.append(f"  {suite} (a plugin suite) on {source}: {_n(n)} records; what it "

@@ -41,8 +41,10 @@ def summary_rows(results: list[dict[str, Any]]) -> tuple[list[str], list[list[st
         headers += ["RM-Bench hard [95% CI]", "RM-Bench avg"]
     pairpm = [s for s in ("preference", "rewardbench") if has_pairpm(results, s)]
     headers += [f"{s} positional consistency" for s in pairpm]
-    judged = [s for s in ("rewardbench", "reword", "diagnostics", "preference", "rmbench")
-              if has_judge(results, s)]
+    from harness.suites import SUITES
+
+    judged = [s for s in dict.fromkeys(k for r in results for k in r["metrics"])
+              if s in SUITES and has_judge(results, s)]  # plugin suites' too
     headers += [f"{s} {NO_VERDICT}" for s in judged]
     rows = []
     for r in results:
