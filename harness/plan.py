@@ -167,13 +167,13 @@ def rm_cost(model: str, forms: dict[str, str], config: Config) -> tuple[str, int
     a Gemini judge is PairPM with API calls (before its answer cache) instead of passes;
     ``dpo:POLICY`` reads each text with the policy and the reference (2 passes, also when
     they are one model); ``dpo-sum:``/``dpo-mean:`` with the policy only."""
-    from harness.scoring.names import split_dpo_spec
+    from harness.scoring.names import GEMINI_PREFIX, JUDGE_PREFIX, split_dpo_spec
 
     if model in REFERENCES:
         return "bt", 1, "forward passes"
-    if model.startswith("gemini:"):
+    if model.startswith(GEMINI_PREFIX):
         return "pairpm", 1, "API calls"
-    if model.startswith("judge:"):
+    if model.startswith(JUDGE_PREFIX):
         return "pairpm", 1, "forward passes"
     dpo = split_dpo_spec(model)
     if dpo is not None:

@@ -103,13 +103,10 @@ def check_model_name(name: str, what: str = "reward model", *, dpo_ref: str = ""
     """A reward model (or, with ``what="backbone"``, a backbone) spec resolves to something: a
     registered name, an existing path, or a Hub id (in the local cache when the Hub is
     offline); a ``dpo:POLICY`` without its reference (``@REF`` or ``dpo_ref``) is refused."""
-    from harness.scoring.names import split_dpo_spec
+    from harness.scoring.names import dpo_reference
 
-    dpo = split_dpo_spec(name) if what != "backbone" else None
-    if dpo is not None and dpo[0] == "dpo" and not (dpo[2] or dpo_ref):
-        raise RegistryError(f"{name!r}: a DPO reward needs its reference model: --ref REF, "
-                            "--set eval.dpo_ref=REF or dpo:POLICY@REF (or use the "
-                            "reference-free dpo-sum:/dpo-mean:)")
+    if what != "backbone":
+        dpo_reference(name, dpo_ref)  # a dpo:POLICY without its reference is refused here
     from harness.models.backbones import BACKBONES
     from harness.scoring.base import REWARD_MODELS
     from harness.scoring.names import kind_of, referenced_models

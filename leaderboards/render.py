@@ -328,8 +328,8 @@ def budget_line(entries: list[Entry]) -> str:
                          + ", ".join(f"{e['name']} {e['training'].get('steps'):,}"
                                      for e in group)
                          + "), so differences between methods mix method and compute")
-    dropped = [f"{e['name']}: {', '.join(dropped_types(e))}" for e in trained
-               if dropped_types(e)]
+    dropped = [f"{e['name']}: {', '.join(types)}" for e in trained
+               if (types := dropped_types(e))]
     if dropped:
         parts.append("the filter removed every pair of a type (" + "; ".join(dropped)
                      + "), so that part of the method was not trained")

@@ -37,7 +37,7 @@ from harness.models.chat import CAUSAL_BATCH_TOKENS, ChatLM, chat_model, with_dt
 from harness.registry import RegistryError
 from harness.scoring.base import REWARD_KINDS
 from harness.scoring.encoding import TEMPLATE_VERSION, ResponseIds, encode_responses
-from harness.scoring.names import DPO_KINDS, split_dpo_spec
+from harness.scoring.names import DPO_KINDS, dpo_reference, split_dpo_spec
 from harness.scoring.reward_model import (
     TokenRewardModel,
     position_limit,
@@ -111,12 +111,8 @@ def load_dpo(name: str, *, ref: str | None, beta: float, max_length: int | None,
     """A ``dpo:``/``dpo-sum:``/``dpo-mean:`` name as a reward model; ``ref`` is the reference
     when the name carries none (``@REF`` wins). Equal policy and reference are one model
     (``chat_model`` shares an instance per name)."""
-    kind, policy_name, inline_ref = split_dpo_spec(name)  # type: ignore[misc]
-    ref_name = inline_ref or (ref if kind == "dpo" else None)
-    if kind == "dpo" and not ref_name:
-        raise RegistryError(f"{name!r}: a DPO reward needs its reference model: --ref REF, "
-                            "--set eval.dpo_ref=REF or dpo:POLICY@REF (or use the "
-                            "reference-free dpo-sum:/dpo-mean:)")
+    kind, policy_name, _ = split_dpo_spec(name)  # type: ignore[misc]
+    ref_name = dpo_reference(name, ref)
     options = with_dtype(options, dtype)
     policy = chat_model(policy_name, device=device, options=options)
     reference = chat_model(ref_name, device=device, options=options) if ref_name else None

@@ -60,3 +60,17 @@ def referenced_models(name: str) -> list[str] | None:
             raise RegistryError("judge: name the model, judge:MODEL (e.g. judge:smollm2-135m)")
         return [name.removeprefix(JUDGE_PREFIX)]
     return None
+
+
+def dpo_reference(name: str, ref: str | None) -> str | None:
+    """The reference model of a DPO reward name: its own ``@REF``, else ``ref`` (``--ref`` /
+    ``eval.dpo_ref``) for ``dpo:``; None for the reference-free kinds and other names. A
+    ``dpo:POLICY`` with neither is refused, in the checks before work and at load alike."""
+    dpo = split_dpo_spec(name)
+    if dpo is None or dpo[0] != "dpo":
+        return None
+    if not (dpo[2] or ref):
+        raise RegistryError(f"{name!r}: a DPO reward needs its reference model: --ref REF, "
+                            "--set eval.dpo_ref=REF or dpo:POLICY@REF (or use the "
+                            "reference-free dpo-sum:/dpo-mean:)")
+    return dpo[2] or ref
