@@ -56,10 +56,7 @@ def evaluate_model(model: str | RewardModel, suites: list[str], config: Config, 
     sources = sources or {}
     rm = model if isinstance(model, RewardModel) else load_reward_model(
         model, **rm_options(config))
-    # A judge with an answer cache that keys everything a score reads (gemini:MODEL) skips the
-    # score cache, so it reads its answers, and counts those without a verdict, on every run.
-    scorer = Scorer(rm, show_progress=show_progress,
-                    use_cache=getattr(rm, "uses_score_cache", True))
+    scorer = Scorer(rm, show_progress=show_progress)  # (RewardModel.uses_score_cache)
     out_dir.mkdir(parents=True, exist_ok=True)
     clear_results(out_dir)
     weights = getattr(getattr(rm, "model", None), "dtype", None)

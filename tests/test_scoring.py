@@ -330,3 +330,16 @@ def test_interrupted_scoring_keeps_finished_batches(tmp_path, minilm):
     finally:
         minilm.batch_tokens = saved
     assert stats["cached"] == 2 and stats["scored"] == 30
+
+
+def test_a_model_with_its_own_answer_cache_skips_the_score_cache_in_every_scorer(tmp_path):
+    """``RewardModel.uses_score_cache = False`` (a Gemini judge) is honoured by the scorer
+    itself, so best-of-N's scorers skip the score cache as harness eval's does."""
+    from harness.scoring.base import LengthRewardModel
+    from harness.scoring.scorer import Scorer
+
+    class OwnCache(LengthRewardModel):
+        uses_score_cache = False
+
+    assert Scorer(OwnCache(), cache_dir=tmp_path).cache is None
+    assert Scorer(LengthRewardModel(), cache_dir=tmp_path).cache is not None

@@ -30,6 +30,10 @@ class RewardModel(ABC):
     # from crome_bench.json), so every output that names the RM can say so.
     method: str | None = None
     approximate: tuple[str, ...] = ()
+    # False for a model whose own cache already keys everything a score reads (a Gemini
+    # judge's answer cache): the scorer then skips the score cache, so every run reads, and
+    # counts, its answers.
+    uses_score_cache: bool = True
 
     @abstractmethod
     def score_with_info(self, prompts: list[Any], responses: list[str]

@@ -88,6 +88,8 @@ class Scorer:
         self.chunk = chunk  # texts per call for models without token-level batching
         self.show_progress = show_progress
         root = Path(cache_dir) if cache_dir else default_cache_dir()
+        # Every scorer of the RM, not only eval's (getattr: duck-typed RMs default to caching).
+        use_cache = use_cache and getattr(rm, "uses_score_cache", True)
         self.cache = ScoreCache(root / "scores.sqlite") if use_cache else None
         self.stats: dict[str, float] = {"scored": 0, "cached": 0, "truncated": 0,
                                         "seconds": 0.0}
