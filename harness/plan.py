@@ -94,14 +94,9 @@ def training_pairs(config: Config, limit: int | None = None) -> tuple[int | None
     made exactly as the trainer makes it for local data; (None, None) for a Hub id."""
     if not is_local(config.data.train):
         return None, None
-    from harness.data.loaders import load_pairs
-    from harness.training.batches import split_heldout
+    from harness.training.batches import training_split
 
-    # the trainer's split (harness.training.pipeline), without importing the trainer (torch)
-    train, _ = split_heldout(load_pairs(config.data.train, limit=limit),
-                             config.data.heldout_size, config.seed)
-    if config.train.max_pairs is not None:
-        train = train[: config.train.max_pairs]
+    train, _ = training_split(config, limit)  # the trainer's own split
     return len(train), len({p.prompt_text for p in train})
 
 

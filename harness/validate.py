@@ -174,21 +174,14 @@ def check_methods(methods: list[str]) -> None:
         METHODS.get(method)  # RegistryError with a did-you-mean
 
 
-def check_training_data(config: Config, limit: int | None = None) -> int:
+def check_training_data(config: Config, limit: int | None = None) -> None:
     """Load the training pairs (format, encoding, fields: a ``DataError`` names file and line)
-    and check that the held-out split leaves pairs to train on; the number of pairs."""
-    from harness.data.loaders import load_pairs
-    from harness.training.batches import split_heldout
+    and check that the held-out split leaves pairs to train on."""
+    from harness.training.batches import training_split
 
     if PLANNING.get() and not is_local(config.data.train):  # a Hub dataset: the plan says "?"
-        return 0
-    pairs = load_pairs(config.data.train, limit=limit)
-    try:
-        split_heldout(pairs, config.data.heldout_size, config.seed)
-    except ValueError as err:
-        raise ConfigError(f"data.heldout_size: {err} in {config.data.train}; set a smaller "
-                          "data.heldout_size (0 holds nothing out)") from None
-    return len(pairs)
+        return
+    training_split(config, limit)
 
 
 def check_run(config: Config, methods: list[str], forms: list[str] | None = None,

@@ -14,6 +14,7 @@ import math
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from harness.config import Config, ConfigError
 from harness.data.schema import PreferencePair
 from harness.seeding import rng_for
 
@@ -145,3 +146,20 @@ def merges_batches(pairs: int, batch_size: int, epochs: float, seed: int, proces
     dummy = [0] * pairs
     return ([len(b) for b in batch_plan(dummy, batch_size, epochs, seed, 1, steps)]
             != [len(b) for b in batch_plan(dummy, batch_size, epochs, seed, processes, steps)])
+
+
+def training_split(config: Config, limit: int | None = None
+          ) -> tuple[list[PreferencePair], list[PreferencePair]]:
+    """(train, heldout) of ``data.train``: the seeded split, then ``train.max_pairs``; the
+    trainer, the checks before a run and ``--plan`` all take it from here."""
+    from harness.data.loaders import load_pairs
+
+    pairs = load_pairs(config.data.train, limit=limit)
+    try:
+        train, heldout = split_heldout(pairs, config.data.heldout_size, config.seed)
+    except ValueError as err:
+        raise ConfigError(f"data.heldout_size: {err} in {config.data.train}; set a smaller "
+                          "data.heldout_size (0 holds nothing out)") from None
+    if config.train.max_pairs is not None:
+        train = train[: config.train.max_pairs]
+    return train, heldout

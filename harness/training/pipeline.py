@@ -19,29 +19,15 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from harness.config import OPERATIONAL, Config, ConfigError
-from harness.data.loaders import load_pairs, write_pairs
+from harness.config import OPERATIONAL, Config
+from harness.data.loaders import write_pairs
 from harness.data.schema import PreferencePair
 from harness.io import read_jsonl, write_json
 from harness.methods import METHODS, FilterScores
-from harness.training.batches import split_heldout, steps_for
+from harness.training.batches import steps_for, training_split
 from harness.training.trainer import TrainResult, train_reward_model
 
 INPUTS_FILE = "inputs.json"
-
-
-def split(config: Config, limit: int | None = None
-          ) -> tuple[list[PreferencePair], list[PreferencePair]]:
-    """(train, heldout) of ``data.train``: the seeded split, then ``train.max_pairs``."""
-    pairs = load_pairs(config.data.train, limit=limit)
-    try:
-        train, heldout = split_heldout(pairs, config.data.heldout_size, config.seed)
-    except ValueError as err:
-        raise ConfigError(f"data.heldout_size: {err} in {config.data.train}; set a smaller "
-                          "data.heldout_size (0 holds nothing out)") from None
-    if config.train.max_pairs is not None:
-        train = train[: config.train.max_pairs]
-    return train, heldout
 
 
 # How oracle calls are made, not what they answer: changing them (say a longer timeout after
@@ -108,7 +94,7 @@ def train_method(method_name: str, config: Config, out_dir: str | Path, *,
                  show_progress: bool = True) -> TrainResult:
     method = METHODS.get(method_name)
     out = Path(out_dir)
-    train, heldout = split(config, limit)
+    train, heldout = training_split(config, limit)
     inputs = folder_inputs(method_name, config, limit)
     check_folder(out, inputs, heldout)
     out.mkdir(parents=True, exist_ok=True)
