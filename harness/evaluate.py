@@ -66,16 +66,16 @@ def evaluate_model(model: str | RewardModel, suites: list[str], config: Config, 
                                "dtype": str(weights).removeprefix("torch.") if weights else None}
     heldout = (heldout_of(model) if isinstance(model, str) and "preference" in suites
                and "preference" not in sources else None)
-    if hasattr(rm, "call_plan"):  # a paid judge: say what the run will cost before it starts
-        plan = rm.call_plan()
+    plan = rm.call_plan()
+    if plan is not None:  # a paid judge: say what the run will cost before it starts
         with tempfile.TemporaryDirectory() as dry:
             run_suites(plan, Scorer(plan, use_cache=False), suites, config, Path(dry),
                        sources, limit, heldout)
         print(plan.summary(), flush=True)
     metrics.update(run_suites(rm, scorer, suites, config, out_dir, sources, limit, heldout))
     metrics["scoring"] = dict(scorer.stats)
-    if hasattr(rm, "report"):
-        metrics["judge"] = rm.report()
+    if (report := rm.report()) is not None:
+        metrics["judge"] = report
     write_json(out_dir / "metrics.json", metrics)
     return metrics
 
@@ -90,9 +90,9 @@ def run_suites(rm: RewardModel, scorer: Scorer, suites: list[str], config: Confi
         source = sources.get(name)
         if source is None and name == "preference":
             source = heldout
-        before = Counter(getattr(rm, "stats", None) or {})
+        before = Counter(rm.stats or {})
         results[name] = SUITES.get(name).run(EvalContext(rm, scorer, config, out_dir, source,
                                                          limit))
-        if hasattr(rm, "report"):
-            results[name]["judge"] = rm.report(before)
+        if (report := rm.report(before)) is not None:
+            results[name]["judge"] = report
     return results

@@ -34,6 +34,7 @@ class RewardModel(ABC):
     # judge's answer cache): the scorer then skips the score cache, so every run reads, and
     # counts, its answers.
     uses_score_cache: bool = True
+    stats: Any = None  # the counts ``report`` reads (a snapshot is taken before each suite)
 
     @abstractmethod
     def score_with_info(self, prompts: list[Any], responses: list[str]
@@ -42,6 +43,17 @@ class RewardModel(ABC):
 
     def score(self, prompts: list[Any], responses: list[str]) -> list[float]:
         return self.score_with_info(prompts, responses)[0]
+
+    def call_plan(self) -> RewardModel | None:
+        """A paid model's dry twin, which counts the calls a run would make (``harness eval``
+        runs the suites with it first and prints its ``summary()``); None: nothing to pay."""
+        return None
+
+    def report(self, since: Any = None) -> dict[str, Any] | None:
+        """A judge's answers and those without a verdict (since a snapshot of ``stats``, for
+        one suite), for metrics.json and the boards; None: not a judge that parses answers."""
+        return None
+
 
 
 REWARD_MODELS: Registry[Callable[..., RewardModel]] = Registry(
